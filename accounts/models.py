@@ -1,0 +1,117 @@
+"""The organisation tree (财政局 → 主管部门 → 预算单位) and users with one role each (SPEC §1, §2)."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def departments(self):
+        return self.filter(kind=Organisation.Kind.DEPARTMENT)
+
+    def budget_units(self):
+        """Everything that can own a project: departments (which are units too) and units."""
+        return self.filter(kind__in=Organisation.BUDGET_UNIT_KINDS)
+
+    def of_department(self, department):
+        """The department itself and the units under it."""
+        return self.filter(Q(pk=department.pk) | Q(parent=department))
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        FINANCE_BUREAU = "finance_bureau", "财政局"
+        DEPARTMENT = "department", "主管部门"
+        UNIT = "unit", "预算单位"
+
+    # A department is also a budget unit: it files projects of its own (seed 000, row 2 onwards).
+    BUDGET_UNIT_KINDS = (Kind.DEPARTMENT, Kind.UNIT)
+
+    name = models.CharField("名称", max_length=200)
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    code = models.CharField("单位编码", max_length=50, blank=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "组织"
+        verbose_name_plural = "组织"
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="organisation_unique_name_under_parent"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent__isnull=True), name="organisation_unique_root_name"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="finance_bureau", parent__isnull=True) | Q(~Q(kind="finance_bureau"), parent__isnull=False),
+                name="organisation_only_bureaus_are_roots",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def department(self):
+        """The 主管部门 this organisation belongs to (itself for a department, None for a bureau)."""
+        if self.kind == self.Kind.DEPARTMENT:
+            return self
+        if self.kind == self.Kind.UNIT:
+            return self.parent
+        return None
+
+    @property
+    def finance_bureau(self):
+        node = self
+        while node.parent_id is not None:
+            node = node.parent
+        return node
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        UNIT_FILLER = "unit_filler", "单位填报人"
+        DEPARTMENT_REVIEWER = "department_reviewer", "主管部门审核人"
+        FINANCE_REVIEWER = "finance_reviewer", "财政审核员"
+        ADMIN = "admin", "管理员"
+
+    # Which kind of organisation each role belongs to.
+    ROLE_ORGANISATION_KINDS = {
+        Role.UNIT_FILLER: Organisation.BUDGET_UNIT_KINDS,
+        Role.DEPARTMENT_REVIEWER: (Organisation.Kind.DEPARTMENT,),
+        Role.FINANCE_REVIEWER: (Organisation.Kind.FINANCE_BUREAU,),
+        Role.ADMIN: (Organisation.Kind.FINANCE_BUREAU,),
+    }
+
+    role = models.CharField("角色", max_length=30, choices=Role.choices, default=Role.UNIT_FILLER)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="所属组织", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+    phone = models.CharField("联系电话", max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    @property
+    def is_unit_filler(self):
+        return self.role == self.Role.UNIT_FILLER
+
+    @property
+    def is_department_reviewer(self):
+        return self.role == self.Role.DEPARTMENT_REVIEWER
+
+    @property
+    def is_finance_reviewer(self):
+        return self.role == self.Role.FINANCE_REVIEWER
+
+    @property
+    def is_admin_role(self):
+        return self.role == self.Role.ADMIN

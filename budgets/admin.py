@@ -1,0 +1,66 @@
+from django.contrib import admin
+
+from .models import (
+    BudgetLine,
+    DepartmentIndicator,
+    FiscalYear,
+    ProfileFundSource,
+    ProfileLevel1,
+    ProfileLevel2,
+    Project,
+    RuleProfile,
+)
+
+
+class ProfileLevel1Inline(admin.TabularInline):
+    model = ProfileLevel1
+    extra = 0
+
+
+class ProfileFundSourceInline(admin.TabularInline):
+    model = ProfileFundSource
+    extra = 0
+
+
+class DepartmentIndicatorInline(admin.StackedInline):
+    model = DepartmentIndicator
+    extra = 0
+
+
+@admin.register(RuleProfile)
+class RuleProfileAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "layout", "budget_weight", "grade_excellent_min", "grade_good_min", "grade_fair_min"]
+    inlines = [ProfileLevel1Inline, ProfileFundSourceInline, DepartmentIndicatorInline]
+    save_as = True
+
+
+class ProfileLevel2Inline(admin.TabularInline):
+    model = ProfileLevel2
+    extra = 0
+
+
+@admin.register(ProfileLevel1)
+class ProfileLevel1Admin(admin.ModelAdmin):
+    list_display = ["name", "profile", "weight", "required", "order"]
+    list_filter = ["profile"]
+    inlines = [ProfileLevel2Inline]
+
+
+@admin.register(FiscalYear)
+class FiscalYearAdmin(admin.ModelAdmin):
+    list_display = ["year", "finance_bureau", "profile", "status", "filling_deadline"]
+    list_filter = ["status", "profile", "finance_bureau"]
+
+
+class BudgetLineInline(admin.TabularInline):
+    model = BudgetLine
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "unit", "fiscal_year", "project_type", "sort_order"]
+    list_filter = ["fiscal_year", "project_type"]
+    search_fields = ["name", "code", "unit__name"]
+    autocomplete_fields = ["unit", "copied_from"]
+    inlines = [BudgetLineInline]

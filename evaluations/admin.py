@@ -1,0 +1,63 @@
+from django.contrib import admin
+
+from .models import (
+    DepartmentEvaluation,
+    DepartmentScoreItem,
+    EvaluationTransition,
+    FinanceReview,
+    ProjectEvaluation,
+    ReviewIndicatorScore,
+    SpotCheckSample,
+)
+
+
+class EvaluationTransitionInline(admin.TabularInline):
+    model = EvaluationTransition
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_status", "to_status", "actor", "comment", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        # Transitions are written only by the workflow services, never by hand.
+        return False
+
+
+@admin.register(ProjectEvaluation)
+class ProjectEvaluationAdmin(admin.ModelAdmin):
+    list_display = ["project", "status", "computed_total", "claimed_total", "computed_grade", "claimed_grade"]
+    list_filter = ["status", "computed_grade", "project__fiscal_year"]
+    search_fields = ["project__name", "project__code"]
+    # The state changes only through the workflow functions, which write the audit record.
+    readonly_fields = ["status", "submitted_at", "approved_at", "computed_budget_score", "computed_indicator_score",
+                       "computed_total", "computed_grade", "profile"]
+    inlines = [EvaluationTransitionInline]
+
+
+class DepartmentScoreItemInline(admin.TabularInline):
+    model = DepartmentScoreItem
+    extra = 0
+    readonly_fields = ["computed_score"]
+
+
+@admin.register(DepartmentEvaluation)
+class DepartmentEvaluationAdmin(admin.ModelAdmin):
+    list_display = ["department", "fiscal_year", "status", "claimed_total", "computed_total", "claimed_grade"]
+    list_filter = ["fiscal_year", "status"]
+    inlines = [DepartmentScoreItemInline]
+
+
+@admin.register(SpotCheckSample)
+class SpotCheckSampleAdmin(admin.ModelAdmin):
+    list_display = ["fiscal_year", "ratio", "random_seed", "drawn_by", "drawn_at"]
+
+
+class ReviewIndicatorScoreInline(admin.TabularInline):
+    model = ReviewIndicatorScore
+    extra = 0
+
+
+@admin.register(FinanceReview)
+class FinanceReviewAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "selection", "status", "grade", "reviewer_total"]
+    list_filter = ["status", "grade", "selection"]
+    inlines = [ReviewIndicatorScoreInline]

@@ -1,0 +1,297 @@
+"""Self-evaluations with their workflow (SPEC §3), department-wide evaluations (§7) and the finance review (§8)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Organisation
+from budgets.models import AMOUNT, POINTS, RATIO, DepartmentIndicator, FiscalYear, Project, RuleProfile
+from indicators.models import Indicator
+
+
+class Grade(models.TextChoices):
+    EXCELLENT = "优", "优"
+    GOOD = "良", "良"
+    FAIR = "中", "中"
+    POOR = "差", "差"
+
+
+class ProjectEvaluation(models.Model):
+    """The self-evaluation of one project: its workflow state and its totals, claimed and computed side by side."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        SUBMITTED = "submitted", "已提交"
+        RETURNED = "returned", "已退回"
+        APPROVED = "approved", "部门已审核"
+        SPOT_CHECKED = "spot_checked", "财政已抽查"
+        PUBLISHED = "published", "已公开"
+
+    # States in which the unit may edit the project.
+    EDITABLE = (Status.DRAFT, Status.RETURNED)
+    # States the department has signed off.
+    APPROVED_OR_LATER = (Status.APPROVED, Status.SPOT_CHECKED, Status.PUBLISHED)
+
+    project = models.OneToOneField(Project, verbose_name="项目", on_delete=models.CASCADE, related_name="evaluation")
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.DRAFT)
+    return_reason = models.TextField("退回原因", blank=True)
+    # The profile whose rules produced the computed score and grade.
+    profile = models.ForeignKey(RuleProfile, verbose_name="计分规则方案", null=True, on_delete=models.PROTECT)
+    computed_budget_score = models.DecimalField("预算执行得分（计算）", **POINTS, null=True, blank=True)
+    computed_indicator_score = models.DecimalField("指标得分（计算）", **POINTS, null=True, blank=True)
+    computed_total = models.DecimalField("总分（计算）", **POINTS, null=True, blank=True)
+    computed_grade = models.CharField("等级（计算）", max_length=2, choices=Grade.choices, blank=True)
+    # What the unit states (typed, imported or published); may disagree with the computation.
+    claimed_budget_score = models.DecimalField("预算执行得分（填报）", **POINTS, null=True, blank=True)
+    claimed_total = models.DecimalField("总分（填报）", **POINTS, null=True, blank=True)
+    claimed_grade = models.CharField("自评等级（填报）", max_length=2, choices=Grade.choices, blank=True)
+    stated_execution_rate = models.DecimalField("执行率（填报）", **RATIO, null=True, blank=True)
+    # Drafted narrative report (seed 002): keys work, analysis, deviation, application.
+    report_sections = models.JSONField("自评报告", default=dict, blank=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    approved_at = models.DateTimeField("审核时间", null=True, blank=True)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "项目绩效自评"
+        verbose_name_plural = "项目绩效自评"
+        ordering = ["project__fiscal_year", "project__sort_order", "project__name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="returned") | ~Q(return_reason=""), name="evaluation_returned_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(computed_total__isnull=True) | Q(computed_total__gte=0), name="evaluation_total_non_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.project}（{self.get_status_display()}）"
+
+    @property
+    def self_grade(self):
+        """The grade the unit reports: what it stated, else what the rules compute."""
+        return self.claimed_grade or self.computed_grade
+
+    @property
+    def self_total(self):
+        return self.claimed_total if self.claimed_total is not None else self.computed_total
+
+
+class EvaluationTransition(models.Model):
+    """Audit record of one workflow transition: who, when, from, to, comment."""
+
+    evaluation = models.ForeignKey(ProjectEvaluation, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField("原状态", max_length=20, choices=ProjectEvaluation.Status.choices)
+    to_status = models.CharField("新状态", max_length=20, choices=ProjectEvaluation.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    comment = models.TextField("说明", blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "流转记录"
+        verbose_name_plural = "流转记录"
+        ordering = ["evaluation", "created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class DepartmentEvaluation(models.Model):
+    """部门整体支出绩效自评 of one department and year (SPEC §7)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        SUBMITTED = "submitted", "已提交"
+        PUBLISHED = "published", "已公开"
+
+    fiscal_year = models.ForeignKey(
+        FiscalYear, verbose_name="年度", on_delete=models.PROTECT, related_name="department_evaluations"
+    )
+    department = models.ForeignKey(
+        Organisation,
+        verbose_name="主管部门",
+        on_delete=models.PROTECT,
+        related_name="department_evaluations",
+        limit_choices_to={"kind": Organisation.Kind.DEPARTMENT},
+    )
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.DRAFT)
+    initial_wan = models.DecimalField("年初预算数（万元）", **AMOUNT, null=True, blank=True)
+    adjusted_wan = models.DecimalField("全年预算数（万元）", **AMOUNT, null=True, blank=True)
+    executed_wan = models.DecimalField("全年执行数（万元）", **AMOUNT, null=True, blank=True)
+    basic_expenditure_wan = models.DecimalField("其中：基本支出（万元）", **AMOUNT, null=True, blank=True)
+    project_expenditure_wan = models.DecimalField("其中：项目支出（万元）", **AMOUNT, null=True, blank=True)
+    goal = models.TextField("年度总体目标", blank=True)
+    performance_narrative = models.TextField("履职效能", blank=True)
+    management_narrative = models.TextField("管理效率", blank=True)
+    conclusion = models.TextField("评价结论", blank=True)
+    problems = models.TextField("存在问题", blank=True)
+    improvements = models.TextField("改进措施", blank=True)
+    # Inputs of the computable items of the profile's department indicator system.
+    adjustment_amount_wan = models.DecimalField("全年预算调剂金额（万元）", **AMOUNT, null=True, blank=True)
+    expenditure_deviation = models.DecimalField("公用经费预决算偏差率", **RATIO, null=True, blank=True)
+    monitoring_cancelled_wan = models.DecimalField("绩效监控调整取消额（万元）", **AMOUNT, null=True, blank=True)
+    written_off_wan = models.DecimalField("预算结余注销额（万元）", **AMOUNT, null=True, blank=True)
+    progress_june = models.DecimalField("6月执行进度", **RATIO, null=True, blank=True)
+    progress_september = models.DecimalField("9月执行进度", **RATIO, null=True, blank=True)
+    progress_november = models.DecimalField("11月执行进度", **RATIO, null=True, blank=True)
+    progress_december = models.DecimalField("12月执行进度", **RATIO, null=True, blank=True)
+    violation_count = models.PositiveSmallIntegerField("审计、财政检查问题数", null=True, blank=True)
+    claimed_total = models.DecimalField("自评总分（填报）", **POINTS, null=True, blank=True)
+    claimed_grade = models.CharField("自评等级（填报）", max_length=2, choices=Grade.choices, blank=True)
+    computed_total = models.DecimalField("自评总分（计算）", **POINTS, null=True, blank=True)
+    computed_grade = models.CharField("自评等级（计算）", max_length=2, choices=Grade.choices, blank=True)
+    sort_order = models.PositiveIntegerField("序号", null=True, blank=True)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "部门整体支出绩效自评"
+        verbose_name_plural = "部门整体支出绩效自评"
+        ordering = ["fiscal_year", "department__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["fiscal_year", "department"], name="departmentevaluation_unique"),
+            models.CheckConstraint(
+                condition=(Q(initial_wan__isnull=True) | Q(initial_wan__gte=0))
+                & (Q(adjusted_wan__isnull=True) | Q(adjusted_wan__gte=0))
+                & (Q(executed_wan__isnull=True) | Q(executed_wan__gte=0)),
+                name="departmentevaluation_amounts_non_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.department} {self.fiscal_year.year}年度部门整体支出绩效自评"
+
+    @property
+    def self_grade(self):
+        return self.claimed_grade or self.computed_grade
+
+
+class DepartmentScoreItem(models.Model):
+    """One line of the department-wide score sheet: the computed score beside the one claimed."""
+
+    evaluation = models.ForeignKey(DepartmentEvaluation, on_delete=models.CASCADE, related_name="score_items")
+    indicator = models.ForeignKey(DepartmentIndicator, verbose_name="指标", on_delete=models.PROTECT, related_name="+")
+    claimed_score = models.DecimalField("自评得分", **POINTS, null=True, blank=True)
+    computed_score = models.DecimalField("计算得分", **POINTS, null=True, blank=True)
+    note = models.TextField("扣分说明", blank=True)
+
+    class Meta:
+        verbose_name = "部门整体评分项"
+        verbose_name_plural = "部门整体评分项"
+        ordering = ["evaluation", "indicator__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "indicator"], name="departmentscoreitem_unique"),
+            models.CheckConstraint(
+                condition=Q(claimed_score__isnull=True) | Q(claimed_score__gte=0), name="departmentscoreitem_non_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.indicator)
+
+
+class SpotCheckSample(models.Model):
+    """The finance bureau's draw of evaluations to spot-check for a year (SPEC §8), reproducible from its seed."""
+
+    fiscal_year = models.OneToOneField(FiscalYear, verbose_name="年度", on_delete=models.PROTECT, related_name="sample")
+    ratio = models.DecimalField("抽查比例", **RATIO)
+    rules = models.JSONField("必选规则", default=list, blank=True)
+    random_seed = models.BigIntegerField("随机种子")
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="抽取人", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    drawn_at = models.DateTimeField("抽取时间", auto_now_add=True)
+    note = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = "抽查样本"
+        verbose_name_plural = "抽查样本"
+        constraints = [
+            models.CheckConstraint(condition=Q(ratio__gte=0) & Q(ratio__lte=1), name="spotchecksample_ratio_is_a_rate")
+        ]
+
+    def __str__(self):
+        return f"{self.fiscal_year} 抽查样本"
+
+
+class FinanceReview(models.Model):
+    """财政抽查审核 of one sampled project or department-wide evaluation: grade, optional score, opinion."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "审核中"
+        COMPLETED = "completed", "已完成"
+
+    class Selection(models.TextChoices):
+        RANDOM = "random", "随机抽取"
+        FORCED = "forced", "规则必选"
+        MANUAL = "manual", "人工添加"
+        IMPORTED = "imported", "导入"
+
+    sample = models.ForeignKey(
+        SpotCheckSample, verbose_name="抽查样本", null=True, blank=True, on_delete=models.CASCADE, related_name="reviews"
+    )
+    evaluation = models.OneToOneField(
+        ProjectEvaluation, verbose_name="项目自评", null=True, blank=True, on_delete=models.CASCADE, related_name="review"
+    )
+    department_evaluation = models.OneToOneField(
+        DepartmentEvaluation,
+        verbose_name="部门整体自评",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="review",
+    )
+    selection = models.CharField("入选方式", max_length=20, choices=Selection.choices, default=Selection.RANDOM)
+    selection_reason = models.TextField("入选说明", blank=True)
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.DRAFT)
+    grade = models.CharField("财政抽查审核结果", max_length=2, choices=Grade.choices, blank=True)
+    reviewer_total = models.DecimalField("核查总分", **POINTS, null=True, blank=True)
+    # Sanitised HTML (paragraphs, lists, bold only).
+    opinion_html = models.TextField("财政抽查审核意见", blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "财政抽查审核"
+        verbose_name_plural = "财政抽查审核"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(evaluation__isnull=False, department_evaluation__isnull=True)
+                | Q(evaluation__isnull=True, department_evaluation__isnull=False),
+                name="financereview_reviews_exactly_one_thing",
+            ),
+            models.CheckConstraint(
+                condition=Q(reviewer_total__isnull=True) | Q(reviewer_total__gte=0), name="financereview_total_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | ~Q(grade=""), name="financereview_completed_has_grade"
+            ),
+        ]
+
+    def __str__(self):
+        return f"财政抽查：{self.evaluation or self.department_evaluation}"
+
+
+class ReviewIndicatorScore(models.Model):
+    """核查分数 of one indicator in a finance review (≤ the indicator's weight)."""
+
+    review = models.ForeignKey(FinanceReview, on_delete=models.CASCADE, related_name="indicator_scores")
+    indicator = models.ForeignKey(Indicator, verbose_name="指标", on_delete=models.CASCADE, related_name="review_scores")
+    checked_score = models.DecimalField("核查分数", **POINTS)
+    remark = models.TextField("扣分说明", blank=True)
+
+    class Meta:
+        verbose_name = "核查分数"
+        verbose_name_plural = "核查分数"
+        constraints = [
+            models.UniqueConstraint(fields=["review", "indicator"], name="reviewindicatorscore_unique"),
+            models.CheckConstraint(condition=Q(checked_score__gte=0), name="reviewindicatorscore_non_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator}：{self.checked_score}"

@@ -1,0 +1,151 @@
+"""Writes to self-evaluations: recomputation and the workflow transitions of SPEC §3, one function each.
+
+Every transition checks the source state and the actor, writes an EvaluationTransition, and refuses anything
+else with a WorkflowError carrying a Chinese message. Nothing here runs from save() or signals.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.permissions import can
+from evaluations.models import EvaluationTransition, ProjectEvaluation
+from evaluations.scorecard import build_scorecard
+
+Status = ProjectEvaluation.Status
+
+
+class WorkflowError(Exception):
+    """A refused transition; ``str(error)`` is the Chinese message for the user."""
+
+
+def evaluation_recalculate(*, evaluation: ProjectEvaluation) -> ProjectEvaluation:
+    """Store the computed budget score, indicator sum, total and grade, and the profile that produced them.
+
+    Side effects: updates only the computed_* fields and ``profile`` of ``evaluation``.
+    """
+    project = evaluation.project
+    profile = project.fiscal_year.profile
+    card = build_scorecard(project, profile)
+    evaluation.profile = profile
+    evaluation.computed_budget_score = card.budget.score if card.budget else None
+    evaluation.computed_indicator_score = card.indicator_total if card.lines else None
+    evaluation.computed_total = card.total
+    evaluation.computed_grade = card.grade
+    evaluation.save(
+        update_fields=[
+            "profile",
+            "computed_budget_score",
+            "computed_indicator_score",
+            "computed_total",
+            "computed_grade",
+            "updated_at",
+        ]
+    )
+    return evaluation
+
+
+def _transition(*, evaluation, actor, allowed_from, to_status, comment="", extra_fields=()):
+    with transaction.atomic():
+        # Lock the row so two reviewers acting at once cannot both move it.
+        locked = ProjectEvaluation.objects.select_for_update().get(pk=evaluation.pk)
+        if locked.status not in allowed_from:
+            allowed = "、".join(str(Status(s).label) for s in allowed_from)
+            raise WorkflowError(
+                f"当前状态为“{locked.get_status_display()}”，不能执行此操作（仅限“{allowed}”状态）。"
+            )
+        from_status = locked.status
+        evaluation.status = to_status
+        evaluation.save(update_fields=["status", "updated_at", *extra_fields])
+        EvaluationTransition.objects.create(
+            evaluation=evaluation, from_status=from_status, to_status=to_status, actor=actor, comment=comment
+        )
+    return evaluation
+
+
+def _require(actor, perm, evaluation, message):
+    if not can(actor, perm, evaluation):
+        raise WorkflowError(message)
+
+
+def evaluation_submit(*, evaluation: ProjectEvaluation, actor) -> ProjectEvaluation:
+    """Submit a draft or returned self-evaluation to the department.
+
+    Side effects: status → 已提交, submitted_at set, totals recomputed, audit record written.
+    """
+    _require(actor, "evaluations.submit_projectevaluation", evaluation, "只有本单位的填报人可以提交该项目的自评。")
+    evaluation_recalculate(evaluation=evaluation)
+    evaluation.submitted_at = timezone.now()
+    return _transition(
+        evaluation=evaluation,
+        actor=actor,
+        allowed_from=ProjectEvaluation.EDITABLE,
+        to_status=Status.SUBMITTED,
+        extra_fields=("submitted_at",),
+    )
+
+
+def evaluation_return(*, evaluation: ProjectEvaluation, actor, reason: str) -> ProjectEvaluation:
+    """Return a submitted self-evaluation to its unit with the department's reason.
+
+    Side effects: status → 已退回, return_reason stored, audit record written.
+    """
+    _require(actor, "evaluations.return_projectevaluation", evaluation, "只有主管部门审核人可以退回本部门单位的自评。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError("退回时必须填写退回原因。")
+    evaluation.return_reason = reason
+    return _transition(
+        evaluation=evaluation,
+        actor=actor,
+        allowed_from=(Status.SUBMITTED,),
+        to_status=Status.RETURNED,
+        comment=reason,
+        extra_fields=("return_reason",),
+    )
+
+
+def evaluation_approve(*, evaluation: ProjectEvaluation, actor, comment: str = "") -> ProjectEvaluation:
+    """Approve a submitted self-evaluation on behalf of the department.
+
+    Side effects: status → 部门已审核, approved_at set, audit record written.
+    """
+    _require(actor, "evaluations.approve_projectevaluation", evaluation, "只有主管部门审核人可以审核本部门单位的自评。")
+    evaluation.approved_at = timezone.now()
+    return _transition(
+        evaluation=evaluation,
+        actor=actor,
+        allowed_from=(Status.SUBMITTED,),
+        to_status=Status.APPROVED,
+        comment=comment.strip(),
+        extra_fields=("approved_at",),
+    )
+
+
+def evaluation_mark_spot_checked(*, evaluation: ProjectEvaluation, actor, comment: str = "") -> ProjectEvaluation:
+    """Record that the finance bureau completed its spot-check of an approved self-evaluation.
+
+    Side effects: status → 财政已抽查, audit record written.
+    """
+    _require(actor, "evaluations.review_projectevaluation", evaluation, "只有财政审核员可以记录财政抽查结果。")
+    return _transition(
+        evaluation=evaluation,
+        actor=actor,
+        allowed_from=(Status.APPROVED,),
+        to_status=Status.SPOT_CHECKED,
+        comment=comment.strip(),
+    )
+
+
+def evaluation_publish(*, evaluation: ProjectEvaluation, actor, comment: str = "") -> ProjectEvaluation:
+    """Finalise and publish an approved or spot-checked self-evaluation.
+
+    Side effects: status → 已公开, audit record written.
+    """
+    _require(actor, "evaluations.publish_projectevaluation", evaluation, "只有财政审核员可以定稿公开。")
+    return _transition(
+        evaluation=evaluation,
+        actor=actor,
+        allowed_from=(Status.APPROVED, Status.SPOT_CHECKED),
+        to_status=Status.PUBLISHED,
+        comment=comment.strip(),
+    )

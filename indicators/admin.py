@@ -1,0 +1,18 @@
+from django.contrib import admin
+
+from .models import Indicator, LibraryIndicator
+
+
+@admin.register(LibraryIndicator)
+class LibraryIndicatorAdmin(admin.ModelAdmin):
+    list_display = ["name", "level1", "level2", "sign", "unit", "is_active"]
+    list_filter = ["level1", "level2", "is_active"]
+    search_fields = ["name", "description"]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "level1", "level2", "sign", "target_text", "weight", "claimed_score"]
+    list_filter = ["level1", "sign"]
+    search_fields = ["name", "project__name"]
+    autocomplete_fields = ["project", "library_indicator"]

@@ -1,0 +1,98 @@
+"""The indicator library (指标库) and the three-level indicators of a project (SPEC §4.4)."""
+
+from django.db import models
+from django.db.models import Q
+
+from budgets.models import AMOUNT, POINTS, Project
+from evaluations import scoring
+
+
+class Sign(models.TextChoices):
+    """指标性质: the comparison a 定量 indicator's actual is held to, or 定性."""
+
+    GE = scoring.SIGN_GE, "≥（正向）"
+    GT = scoring.SIGN_GT, ">（正向）"
+    EQ = scoring.SIGN_EQ, "="
+    LE = scoring.SIGN_LE, "≤（反向）"
+    LT = scoring.SIGN_LT, "<（反向）"
+    QUALITATIVE = scoring.SIGN_QUALITATIVE, "定性"
+
+
+class QualitativeLabel(models.TextChoices):
+    ACHIEVED = scoring.LABEL_ACHIEVED, scoring.LABEL_ACHIEVED
+    PARTIAL = scoring.LABEL_PARTIAL, scoring.LABEL_PARTIAL
+    NOT_ACHIEVED = scoring.LABEL_NOT_ACHIEVED, scoring.LABEL_NOT_ACHIEVED
+
+
+class LibraryIndicator(models.Model):
+    """A reusable 三级 indicator units pick from instead of typing (指标库)."""
+
+    level1 = models.CharField("一级指标", max_length=50)
+    level2 = models.CharField("二级指标", max_length=50)
+    name = models.CharField("三级指标", max_length=200)
+    sign = models.CharField("指标性质", max_length=4, choices=Sign.choices, blank=True)
+    unit = models.CharField("度量单位", max_length=30, blank=True)
+    suggested_target = models.CharField("参考指标值", max_length=200, blank=True)
+    description = models.TextField("指标解释", blank=True)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "指标库指标"
+        verbose_name_plural = "指标库"
+        ordering = ["level1", "level2", "name"]
+        constraints = [models.UniqueConstraint(fields=["level1", "level2", "name"], name="libraryindicator_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class Indicator(models.Model):
+    """One 三级 indicator row of a project's 年度绩效指标 grid."""
+
+    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.CASCADE, related_name="indicators")
+    order = models.PositiveSmallIntegerField("顺序", default=0)
+    level1 = models.CharField("一级指标", max_length=50)
+    level2 = models.CharField("二级指标", max_length=50)
+    name = models.CharField("三级指标", max_length=200, blank=True)
+    library_indicator = models.ForeignKey(
+        LibraryIndicator, verbose_name="来自指标库", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    sign = models.CharField("指标性质", max_length=4, choices=Sign.choices, blank=True)
+    # The target as written (e.g. "≤核定单位数量", "≥95%") and, for 定量, its number.
+    target_text = models.CharField("年度指标值", max_length=200, blank=True)
+    target_value = models.DecimalField("年度指标值（数值）", **AMOUNT, null=True, blank=True)
+    unit = models.CharField("度量单位", max_length=30, blank=True)
+    actual_text = models.TextField("实际完成值", blank=True)
+    actual_value = models.DecimalField("实际完成值（数值）", **AMOUNT, null=True, blank=True)
+    actual_label = models.CharField("定性完成情况", max_length=30, choices=QualitativeLabel.choices, blank=True)
+    weight = models.DecimalField("分值", **POINTS, null=True, blank=True)
+    # The score the unit claims; the computed suggestion comes from evaluations.scoring.
+    claimed_score = models.DecimalField("得分", **POINTS, null=True, blank=True)
+    deviation_reason = models.TextField("偏差原因分析及改进措施", blank=True)
+
+    class Meta:
+        verbose_name = "绩效指标"
+        verbose_name_plural = "绩效指标"
+        ordering = ["project", "order", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weight__isnull=True) | Q(weight__gte=0), name="indicator_weight_non_negative"),
+            models.CheckConstraint(
+                condition=Q(claimed_score__isnull=True) | Q(claimed_score__gte=0), name="indicator_score_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_label="") | Q(sign=scoring.SIGN_QUALITATIVE),
+                name="indicator_label_only_for_qualitative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name or f"{self.level1}/{self.level2}（空）"
+
+    @property
+    def is_qualitative(self):
+        return self.sign == Sign.QUALITATIVE
+
+    @property
+    def is_blank(self):
+        """A spacer row as published (e.g. 生态效益指标 left empty in seed 001)."""
+        return not self.name and self.weight is None and self.claimed_score is None

@@ -1,0 +1,71 @@
+"""Reading the values people write into indicator cells: "≥95%", "≤3000000元", "１００", "100.00%", "/"."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from evaluations import scoring
+
+# Cells that mean "nothing here" in published tables.
+PLACEHOLDERS = {"", "/", "／", "—", "——", "-", "--", "无", "null", "none"}
+
+_MEASURE = re.compile(
+    r"^(?P<sign>[≥≤><=]=?|定性)?\s*(?P<number>[+-]?\d+(?:,\d{3})*(?:\.\d+)?)\s*(?P<unit>[^\d\s].*)?$"
+)
+
+
+@dataclass(frozen=True)
+class Measure:
+    sign: str | None
+    number: Decimal | None
+    unit: str
+    text: str
+
+
+def clean_text(value: object) -> str:
+    """Full-width forms folded to ASCII (NFKC), surrounding blanks removed; None → ""."""
+    if value is None:
+        return ""
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def is_placeholder(value: object) -> bool:
+    return clean_text(value).lower() in PLACEHOLDERS
+
+
+def parse_decimal(value: object) -> Decimal | None:
+    """A number from a cell (int, Decimal, text with thousands separators or a trailing %); None when it is not one."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal | int):
+        return Decimal(value)
+    if isinstance(value, float):
+        # openpyxl hands numeric cells over as floats; their shortest repr is what the user typed.
+        return Decimal(repr(value))
+    text = clean_text(value).replace(",", "")
+    if not text or is_placeholder(text):
+        return None
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1].strip()
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not number.is_finite():
+        return None
+    return number
+
+
+def parse_measure(value: object) -> Measure:
+    """Split a cell such as "≥95%" into sign "≥", number 95 and unit "%"; anything else keeps only its text."""
+    text = clean_text(value)
+    if is_placeholder(text):
+        return Measure(sign=None, number=None, unit="", text="")
+    match = _MEASURE.match(text)
+    if not match:
+        return Measure(sign=None, number=None, unit="", text=text)
+    sign = scoring.normalise_sign(match["sign"]) if match["sign"] else None
+    number = Decimal(match["number"].replace(",", ""))
+    return Measure(sign=sign, number=number, unit=(match["unit"] or "").strip(), text=text)
