@@ -46,7 +46,8 @@ class Organisation(models.Model):
                 fields=["name"], condition=Q(parent__isnull=True), name="organisation_unique_root_name"
             ),
             models.CheckConstraint(
-                condition=Q(kind="finance_bureau", parent__isnull=True) | Q(~Q(kind="finance_bureau"), parent__isnull=False),
+                condition=Q(kind="finance_bureau", parent__isnull=True)
+                | Q(~Q(kind="finance_bureau"), parent__isnull=False),
                 name="organisation_only_bureaus_are_roots",
             ),
         ]

@@ -29,7 +29,15 @@ class DepartmentIndicatorInline(admin.StackedInline):
 
 @admin.register(RuleProfile)
 class RuleProfileAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "layout", "budget_weight", "grade_excellent_min", "grade_good_min", "grade_fair_min"]
+    list_display = [
+        "name",
+        "code",
+        "layout",
+        "budget_weight",
+        "grade_excellent_min",
+        "grade_good_min",
+        "grade_fair_min",
+    ]
     inlines = [ProfileLevel1Inline, ProfileFundSourceInline, DepartmentIndicatorInline]
     save_as = True
 

@@ -33,7 +33,10 @@ class RuleProfile(models.Model):
     grade_good_min = models.DecimalField("良 最低分", **POINTS, default=Decimal(80))
     grade_fair_min = models.DecimalField("中 最低分", **POINTS, default=Decimal(60))
     over_achievement_ratio = models.DecimalField(
-        "超额完成比例", **RATIO, default=Decimal("1.2"), help_text="完成值达到指标值的该倍数时须说明偏差原因，可适度调减分值。"
+        "超额完成比例",
+        **RATIO,
+        default=Decimal("1.2"),
+        help_text="完成值达到指标值的该倍数时须说明偏差原因，可适度调减分值。",
     )
     target_too_low_ratio = models.DecimalField(
         "目标设置过低比例", **RATIO, default=Decimal("1.5"), help_text="财政审核提示“目标设置过低”的完成率（如 150%）。"
@@ -81,7 +84,9 @@ class ProfileLevel1(models.Model):
 
     profile = models.ForeignKey(RuleProfile, on_delete=models.CASCADE, related_name="level1_categories")
     name = models.CharField("一级指标", max_length=50)
-    weight = models.DecimalField("分值", **POINTS, null=True, blank=True, help_text="留空表示不固定，只要求合计等于指标总分。")
+    weight = models.DecimalField(
+        "分值", **POINTS, null=True, blank=True, help_text="留空表示不固定，只要求合计等于指标总分。"
+    )
     required = models.BooleanField("必须填报", default=True)
     order = models.PositiveSmallIntegerField("顺序", default=0)
 
@@ -161,7 +166,9 @@ class DepartmentIndicator(models.Model):
     explanation = models.TextField("指标解释", blank=True)
     rule = models.TextField("计分标准", blank=True)
     formula = models.CharField("计分方式", max_length=40, choices=Formula.choices, default=Formula.JUDGED)
-    self_scored = models.BooleanField("部门自评打分", default=True, help_text="自评准确由财政评价组打分，部门自评时不打分。")
+    self_scored = models.BooleanField(
+        "部门自评打分", default=True, help_text="自评准确由财政评价组打分，部门自评时不打分。"
+    )
     order = models.PositiveSmallIntegerField("顺序", default=0)
 
     class Meta:
@@ -191,7 +198,9 @@ class FiscalYear(models.Model):
         limit_choices_to={"kind": Organisation.Kind.FINANCE_BUREAU},
     )
     year = models.PositiveSmallIntegerField("年度")
-    profile = models.ForeignKey(RuleProfile, verbose_name="规则方案", on_delete=models.PROTECT, related_name="fiscal_years")
+    profile = models.ForeignKey(
+        RuleProfile, verbose_name="规则方案", on_delete=models.PROTECT, related_name="fiscal_years"
+    )
     status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.OPEN)
     filling_deadline = models.DateField("填报截止日期", null=True, blank=True)
     review_deadline = models.DateField("审核截止日期", null=True, blank=True)

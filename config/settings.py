@@ -22,8 +22,10 @@ DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("未设置 SECRET_KEY：生产环境必须通过环境变量提供 SECRET_KEY（开发时可设置 DEBUG=1）。")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+        raise ImproperlyConfigured(
+            "未设置 SECRET_KEY：生产环境必须通过环境变量提供 SECRET_KEY（开发时可设置 DEBUG=1）。"
+        )
+    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105 - only ever used with DEBUG on
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])

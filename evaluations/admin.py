@@ -28,8 +28,16 @@ class ProjectEvaluationAdmin(admin.ModelAdmin):
     list_filter = ["status", "computed_grade", "project__fiscal_year"]
     search_fields = ["project__name", "project__code"]
     # The state changes only through the workflow functions, which write the audit record.
-    readonly_fields = ["status", "submitted_at", "approved_at", "computed_budget_score", "computed_indicator_score",
-                       "computed_total", "computed_grade", "profile"]
+    readonly_fields = [
+        "status",
+        "submitted_at",
+        "approved_at",
+        "computed_budget_score",
+        "computed_indicator_score",
+        "computed_total",
+        "computed_grade",
+        "profile",
+    ]
     inlines = [EvaluationTransitionInline]
 
 

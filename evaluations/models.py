@@ -61,7 +61,8 @@ class ProjectEvaluation(models.Model):
                 condition=~Q(status="returned") | ~Q(return_reason=""), name="evaluation_returned_has_reason"
             ),
             models.CheckConstraint(
-                condition=Q(computed_total__isnull=True) | Q(computed_total__gte=0), name="evaluation_total_non_negative"
+                condition=Q(computed_total__isnull=True) | Q(computed_total__gte=0),
+                name="evaluation_total_non_negative",
             ),
         ]
 
@@ -184,7 +185,8 @@ class DepartmentScoreItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["evaluation", "indicator"], name="departmentscoreitem_unique"),
             models.CheckConstraint(
-                condition=Q(claimed_score__isnull=True) | Q(claimed_score__gte=0), name="departmentscoreitem_non_negative"
+                condition=Q(claimed_score__isnull=True) | Q(claimed_score__gte=0),
+                name="departmentscoreitem_non_negative",
             ),
         ]
 
@@ -230,10 +232,20 @@ class FinanceReview(models.Model):
         IMPORTED = "imported", "导入"
 
     sample = models.ForeignKey(
-        SpotCheckSample, verbose_name="抽查样本", null=True, blank=True, on_delete=models.CASCADE, related_name="reviews"
+        SpotCheckSample,
+        verbose_name="抽查样本",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reviews",
     )
     evaluation = models.OneToOneField(
-        ProjectEvaluation, verbose_name="项目自评", null=True, blank=True, on_delete=models.CASCADE, related_name="review"
+        ProjectEvaluation,
+        verbose_name="项目自评",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="review",
     )
     department_evaluation = models.OneToOneField(
         DepartmentEvaluation,
@@ -251,7 +263,12 @@ class FinanceReview(models.Model):
     # Sanitised HTML (paragraphs, lists, bold only).
     opinion_html = models.TextField("财政抽查审核意见", blank=True)
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     completed_at = models.DateTimeField("完成时间", null=True, blank=True)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
@@ -266,7 +283,8 @@ class FinanceReview(models.Model):
                 name="financereview_reviews_exactly_one_thing",
             ),
             models.CheckConstraint(
-                condition=Q(reviewer_total__isnull=True) | Q(reviewer_total__gte=0), name="financereview_total_non_negative"
+                condition=Q(reviewer_total__isnull=True) | Q(reviewer_total__gte=0),
+                name="financereview_total_non_negative",
             ),
             models.CheckConstraint(
                 condition=~Q(status="completed") | ~Q(grade=""), name="financereview_completed_has_grade"
@@ -281,7 +299,9 @@ class ReviewIndicatorScore(models.Model):
     """核查分数 of one indicator in a finance review (≤ the indicator's weight)."""
 
     review = models.ForeignKey(FinanceReview, on_delete=models.CASCADE, related_name="indicator_scores")
-    indicator = models.ForeignKey(Indicator, verbose_name="指标", on_delete=models.CASCADE, related_name="review_scores")
+    indicator = models.ForeignKey(
+        Indicator, verbose_name="指标", on_delete=models.CASCADE, related_name="review_scores"
+    )
     checked_score = models.DecimalField("核查分数", **POINTS)
     remark = models.TextField("扣分说明", blank=True)
 

@@ -50,9 +50,7 @@ def _transition(*, evaluation, actor, allowed_from, to_status, comment="", extra
         locked = ProjectEvaluation.objects.select_for_update().get(pk=evaluation.pk)
         if locked.status not in allowed_from:
             allowed = "、".join(str(Status(s).label) for s in allowed_from)
-            raise WorkflowError(
-                f"当前状态为“{locked.get_status_display()}”，不能执行此操作（仅限“{allowed}”状态）。"
-            )
+            raise WorkflowError(f"当前状态为“{locked.get_status_display()}”，不能执行此操作（仅限“{allowed}”状态）。")
         from_status = locked.status
         evaluation.status = to_status
         evaluation.save(update_fields=["status", "updated_at", *extra_fields])

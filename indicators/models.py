@@ -75,7 +75,9 @@ class Indicator(models.Model):
         verbose_name_plural = "绩效指标"
         ordering = ["project", "order", "pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(weight__isnull=True) | Q(weight__gte=0), name="indicator_weight_non_negative"),
+            models.CheckConstraint(
+                condition=Q(weight__isnull=True) | Q(weight__gte=0), name="indicator_weight_non_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(claimed_score__isnull=True) | Q(claimed_score__gte=0), name="indicator_score_non_negative"
             ),

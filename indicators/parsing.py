@@ -10,9 +10,7 @@ from evaluations import scoring
 # Cells that mean "nothing here" in published tables.
 PLACEHOLDERS = {"", "/", "／", "—", "——", "-", "--", "无", "null", "none"}
 
-_MEASURE = re.compile(
-    r"^(?P<sign>[≥≤><=]=?|定性)?\s*(?P<number>[+-]?\d+(?:,\d{3})*(?:\.\d+)?)\s*(?P<unit>[^\d\s].*)?$"
-)
+_MEASURE = re.compile(r"^(?P<sign>[≥≤><=]=?|定性)?\s*(?P<number>[+-]?\d+(?:,\d{3})*(?:\.\d+)?)\s*(?P<unit>[^\d\s].*)?$")
 
 
 @dataclass(frozen=True)
@@ -69,3 +67,31 @@ def parse_measure(value: object) -> Measure:
     sign = scoring.normalise_sign(match["sign"]) if match["sign"] else None
     number = Decimal(match["number"].replace(",", ""))
     return Measure(sign=sign, number=number, unit=(match["unit"] or "").strip(), text=text)
+
+
+# Wordings of the three official 定性 labels seen in published tables (seed 001 writes "达成预期指标").
+_QUALITATIVE_WORDINGS = {
+    scoring.LABEL_ACHIEVED: (
+        "达成年度指标",
+        "达成预期指标",
+        "已达成",
+        "达成",
+        "全部达成",
+        "完成",
+        "已完成",
+        "全部完成",
+    ),
+    scoring.LABEL_PARTIAL: ("部分达成年度指标并具有一定效果", "部分达成", "基本达成", "基本完成", "部分完成"),
+    scoring.LABEL_NOT_ACHIEVED: ("未达成年度指标且效果较差", "未达成", "未完成", "效果较差"),
+}
+
+
+def qualitative_label_from_text(value: object) -> str:
+    """The official label a qualitative actual means, or "" when the wording is unknown or ambiguous."""
+    text = clean_text(value)
+    if not text:
+        return ""
+    for label, wordings in _QUALITATIVE_WORDINGS.items():
+        if text in wordings:
+            return label
+    return ""

@@ -1,0 +1,75 @@
+"""Shared fixtures: a named cast of users over a small organisation tree, and eager Celery.
+
+The tree: 东莞市财政局 → 人社局 (a department, also a unit) → 技师学院 and 社保中心; and a second department
+(教育局 → 实验中学) that nobody in the first department may see; plus another bureau (烈山区财政局) whose
+staff must see nothing of 东莞.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+
+from config.celery import app as celery_app
+from evaluations.tests.factories import (
+    FiscalYearFactory,
+    OrganisationFactory,
+    ProjectEvaluationFactory,
+    ProjectFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    """Tests run tasks in-process, whatever broker the environment names."""
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def org(db):
+    bureau = OrganisationFactory(name="东莞市财政局", kind="finance_bureau", parent=None)
+    department = OrganisationFactory(name="东莞市人力资源和社会保障局", kind="department", parent=bureau)
+    other_department = OrganisationFactory(name="东莞市教育局", kind="department", parent=bureau)
+    other_bureau = OrganisationFactory(name="烈山区财政局", kind="finance_bureau", parent=None)
+    return SimpleNamespace(
+        bureau=bureau,
+        department=department,
+        unit=OrganisationFactory(name="东莞市技师学院", parent=department),
+        other_unit=OrganisationFactory(name="东莞市社会保险基金管理中心", parent=department),
+        other_department=other_department,
+        foreign_unit=OrganisationFactory(name="东莞市实验中学", parent=other_department),
+        other_bureau=other_bureau,
+        other_bureau_department=OrganisationFactory(name="烈山区人社局", kind="department", parent=other_bureau),
+    )
+
+
+@pytest.fixture
+def cast(org):
+    """The people of the permission tests, named for what they are."""
+    return SimpleNamespace(
+        unit_filler=UserFactory(username="filler", role="unit_filler", organisation=org.unit),
+        other_unit_filler=UserFactory(username="filler2", role="unit_filler", organisation=org.other_unit),
+        foreign_unit_filler=UserFactory(username="filler3", role="unit_filler", organisation=org.foreign_unit),
+        department_reviewer=UserFactory(username="reviewer", role="department_reviewer", organisation=org.department),
+        other_department_reviewer=UserFactory(
+            username="reviewer2", role="department_reviewer", organisation=org.other_department
+        ),
+        finance_reviewer=UserFactory(username="finance", role="finance_reviewer", organisation=org.bureau),
+        other_bureau_finance_reviewer=UserFactory(
+            username="finance2", role="finance_reviewer", organisation=org.other_bureau
+        ),
+        admin=UserFactory(username="admin", role="admin", organisation=org.bureau, is_staff=True, is_superuser=True),
+        no_organisation=UserFactory(username="orphan", role="unit_filler", organisation=None),
+    )
+
+
+@pytest.fixture
+def year(org):
+    return FiscalYearFactory(finance_bureau=org.bureau, year=2024)
+
+
+@pytest.fixture
+def evaluation(org, year):
+    """A draft self-evaluation of a project of 东莞市技师学院."""
+    project = ProjectFactory(fiscal_year=year, unit=org.unit, name="日常办学经费")
+    return ProjectEvaluationFactory(project=project)

@@ -1,0 +1,27 @@
+"""Sanitising the finance reviewer's opinion: paragraphs, lists and bold only (SPEC §8)."""
+
+import html
+import re
+
+import nh3
+
+OPINION_TAGS = {"p", "br", "ol", "ul", "li", "strong", "b"}
+_LOOKS_LIKE_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")
+
+
+def sanitise_opinion(raw: str | None) -> str:
+    """Keep only the allowed tags, without attributes; plain text becomes one paragraph per line."""
+    text = (raw or "").strip()
+    if not text:
+        return ""
+    if not _LOOKS_LIKE_HTML.search(text):
+        paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
+        text = "".join(f"<p>{html.escape(line)}</p>" for line in paragraphs)
+    return nh3.clean(text, tags=OPINION_TAGS, attributes={}, link_rel=None).strip()
+
+
+def opinion_paragraphs(clean_html: str) -> list[str]:
+    """The opinion as plain-text paragraphs, for Excel cells and text comparisons."""
+    text = clean_html.replace("</p>", "\n").replace("<br>", "\n").replace("</li>", "\n")
+    plain = html.unescape(nh3.clean(text, tags=set(), attributes={}))
+    return [line.strip() for line in plain.splitlines() if line.strip()]
