@@ -25,6 +25,25 @@ def _celery_eager():
     celery_app.conf.task_always_eager = True
 
 
+@pytest.fixture(autouse=True)
+def _plain_http_test_server(settings):
+    """Tests talk plain HTTP to a server without collected static files; production settings stay strict."""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 is deliberately slow; the tests log in hundreds of times and prove nothing about hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def org(db):
     bureau = OrganisationFactory(name="东莞市财政局", kind="finance_bureau", parent=None)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 
 from budgets.models import FiscalYear, Project
+from evaluations.models import ProjectEvaluation
 
 from .models import Organisation, User
 
@@ -42,7 +43,10 @@ def home_summary_for(user) -> HomeSummary:
     )
     projects = visible_projects(user)
     summary.project_count = projects.count()
-    summary.status_counts = dict(
+    counts = dict(
         projects.values_list("evaluation__status").annotate(n=Count("pk")).values_list("evaluation__status", "n")
     )
+    # In workflow order, with the Chinese label; projects without an evaluation record count as drafts.
+    counts[ProjectEvaluation.Status.DRAFT] = counts.get(ProjectEvaluation.Status.DRAFT, 0) + counts.pop(None, 0)
+    summary.status_counts = {status.label: counts[status] for status in ProjectEvaluation.Status if counts.get(status)}
     return summary
