@@ -13,7 +13,7 @@ TEST_PACKAGES := $(RUN_PACKAGES) poppler-utils chromium
 # Local runs use the embedded defaults; CI and production pass their own environment.
 DEV_ENV := DEBUG=$${DEBUG:-1}
 # Tests talk plain HTTP to a local live server: no HTTPS redirect, no Secure cookies, no HSTS.
-TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 SECURE_HSTS_SECONDS=0
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 SECURE_HSTS_SECONDS=0 DB_CONN_MAX_AGE=0
 
 .PHONY: help run install install-dev system-packages system-packages-test migrate demo test lint format check-migrations clean
 

@@ -72,3 +72,28 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["name", "code", "unit__name"]
     autocomplete_fields = ["unit", "copied_from"]
     inlines = [BudgetLineInline]
+
+
+@admin.register(ProfileLevel2)
+class ProfileLevel2Admin(admin.ModelAdmin):
+    list_display = ["name", "level1", "weight", "order"]
+    list_filter = ["level1__profile"]
+
+
+@admin.register(ProfileFundSource)
+class ProfileFundSourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "profile", "order"]
+    list_filter = ["profile"]
+
+
+@admin.register(DepartmentIndicator)
+class DepartmentIndicatorAdmin(admin.ModelAdmin):
+    list_display = ["name", "level1", "level2", "points", "formula", "self_scored", "profile"]
+    list_filter = ["profile", "formula"]
+
+
+@admin.register(BudgetLine)
+class BudgetLineAdmin(admin.ModelAdmin):
+    list_display = ["project", "fund_source", "initial_wan", "adjusted_wan", "executed_wan"]
+    search_fields = ["project__name"]
+    autocomplete_fields = ["project"]

@@ -69,3 +69,33 @@ class FinanceReviewAdmin(admin.ModelAdmin):
     list_display = ["__str__", "selection", "status", "grade", "reviewer_total"]
     list_filter = ["status", "grade", "selection"]
     inlines = [ReviewIndicatorScoreInline]
+
+
+@admin.register(EvaluationTransition)
+class EvaluationTransitionAdmin(admin.ModelAdmin):
+    """The audit trail, readable and never editable."""
+
+    list_display = ["evaluation", "from_status", "to_status", "actor", "created_at"]
+    list_filter = ["to_status"]
+    search_fields = ["evaluation__project__name", "comment"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DepartmentScoreItem)
+class DepartmentScoreItemAdmin(admin.ModelAdmin):
+    list_display = ["indicator", "evaluation", "claimed_score", "computed_score"]
+    list_filter = ["evaluation__fiscal_year"]
+    readonly_fields = ["computed_score"]
+
+
+@admin.register(ReviewIndicatorScore)
+class ReviewIndicatorScoreAdmin(admin.ModelAdmin):
+    list_display = ["indicator", "review", "checked_score"]

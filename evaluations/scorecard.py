@@ -112,10 +112,13 @@ def build_scorecard(project, profile=None) -> Scorecard:
     ]
 
     indicator_total = scoring.total_score(budget=None, indicators=[line.score for line in lines])
-    if budget is None and not lines:
-        total = None
-    else:
+    # Without a single weighted indicator there is no self-evaluation to total yet (a record that holds
+    # only its budget, or a narrative report without a score sheet): a total of the budget points alone
+    # would read as a failing grade.
+    if any(line.indicator.weight is not None for line in lines):
         total = scoring.total_score(budget=budget.score if budget else None, indicators=[line.score for line in lines])
+    else:
+        total = None
     grade = scoring.grade_for(total=total, thresholds=profile.grade_thresholds) if total is not None else ""
     flags = list(budget.flags) if budget else []
     return Scorecard(

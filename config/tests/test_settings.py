@@ -65,3 +65,13 @@ def test_bad_values_stop_start_up_with_a_chinese_message(env, message):
     result = _run(**env)
 
     assert (result.returncode, message in result.stderr) == (1, True)
+
+
+def test_the_configured_cache_round_trips_a_value(settings):
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    cache.set("jixiao-settings-probe", "缓存可用", timeout=30)
+
+    expected_backend = "RedisCache" if settings.REDIS_URL else "LocMemCache"
+    assert (cache.get("jixiao-settings-probe"), type(cache).__name__) == ("缓存可用", expected_backend)
