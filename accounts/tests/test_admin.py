@@ -14,9 +14,7 @@ APP_MODELS = {"accounts", "budgets", "indicators", "evaluations"}
 def _our_models():
     from django.apps import apps
 
-    return sorted(
-        (m for m in apps.get_models() if m._meta.app_label in APP_MODELS), key=lambda m: m._meta.label
-    )
+    return sorted((m for m in apps.get_models() if m._meta.app_label in APP_MODELS), key=lambda m: m._meta.label)
 
 
 def test_every_model_of_the_application_is_registered_with_a_chinese_name():
