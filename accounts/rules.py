@@ -26,12 +26,19 @@ def is_admin(user):
 
 
 @rules.predicate
+def has_organisation(user):
+    return user.is_authenticated and user.is_active and user.organisation_id is not None
+
+
+@rules.predicate
 def is_bureau_staff(user):
     return is_finance_reviewer(user) or is_admin(user)
 
 
 def organisation_is_within(organisation, user) -> bool:
     """Whether ``organisation`` (a unit or department) is inside what ``user``'s own organisation covers."""
+    if not (user.is_authenticated and user.is_active):
+        return False
     if organisation is None or user.organisation_id is None:
         return False
     if user.role == User.Role.UNIT_FILLER:

@@ -2,7 +2,7 @@
 
 import rules
 
-from accounts.rules import is_admin, is_department_reviewer, is_finance_reviewer, is_unit_filler, organisation_is_within
+from accounts.rules import has_organisation, is_unit_filler, organisation_is_within
 
 
 @rules.predicate
@@ -14,7 +14,16 @@ def project_is_visible(user, project):
 
 @rules.predicate
 def project_is_own_unit(user, project):
-    return project is not None and user.organisation_id is not None and project.unit_id == user.organisation_id
+    return project is not None and has_organisation(user) and project.unit_id == user.organisation_id
+
+
+@rules.predicate
+def fiscal_year_is_own_bureau(user, fiscal_year):
+    return (
+        fiscal_year is not None
+        and has_organisation(user)
+        and user.organisation.finance_bureau.pk == fiscal_year.finance_bureau_id
+    )
 
 
 @rules.predicate
@@ -25,5 +34,5 @@ def project_is_editable(user, project):
 
 rules.add_perm("budgets.view_project", project_is_visible)
 rules.add_perm("budgets.change_project", is_unit_filler & project_is_own_unit & project_is_editable)
-rules.add_perm("budgets.add_project", is_unit_filler)
-rules.add_perm("budgets.view_fiscalyear", is_unit_filler | is_department_reviewer | is_finance_reviewer | is_admin)
+rules.add_perm("budgets.add_project", is_unit_filler & has_organisation)
+rules.add_perm("budgets.view_fiscalyear", fiscal_year_is_own_bureau)

@@ -44,19 +44,25 @@ def evaluation_recalculate(*, evaluation: ProjectEvaluation) -> ProjectEvaluatio
     return evaluation
 
 
-def _transition(*, evaluation, actor, allowed_from, to_status, comment="", extra_fields=()):
+def _transition(*, evaluation, actor, allowed_from, to_status, comment="", apply=None):
+    """Move ``evaluation`` to ``to_status`` if it is in ``allowed_from``; ``apply(locked)`` sets further fields.
+
+    The row is locked and re-read first, so the check sees the committed state and two people acting at once
+    cannot both move it; nothing is written, in memory or in the database, when the move is refused.
+    """
     with transaction.atomic():
-        # Lock the row so two reviewers acting at once cannot both move it.
-        locked = ProjectEvaluation.objects.select_for_update().get(pk=evaluation.pk)
+        locked = ProjectEvaluation.objects.select_for_update().select_related("project").get(pk=evaluation.pk)
         if locked.status not in allowed_from:
             allowed = "、".join(str(Status(s).label) for s in allowed_from)
             raise WorkflowError(f"当前状态为“{locked.get_status_display()}”，不能执行此操作（仅限“{allowed}”状态）。")
         from_status = locked.status
-        evaluation.status = to_status
-        evaluation.save(update_fields=["status", "updated_at", *extra_fields])
+        extra_fields = apply(locked) if apply else []
+        locked.status = to_status
+        locked.save(update_fields=["status", "updated_at", *extra_fields])
         EvaluationTransition.objects.create(
-            evaluation=evaluation, from_status=from_status, to_status=to_status, actor=actor, comment=comment
+            evaluation=locked, from_status=from_status, to_status=to_status, actor=actor, comment=comment
         )
+    evaluation.refresh_from_db()
     return evaluation
 
 
@@ -71,14 +77,18 @@ def evaluation_submit(*, evaluation: ProjectEvaluation, actor) -> ProjectEvaluat
     Side effects: status → 已提交, submitted_at set, totals recomputed, audit record written.
     """
     _require(actor, "evaluations.submit_projectevaluation", evaluation, "只有本单位的填报人可以提交该项目的自评。")
-    evaluation_recalculate(evaluation=evaluation)
-    evaluation.submitted_at = timezone.now()
+
+    def apply(locked):
+        evaluation_recalculate(evaluation=locked)
+        locked.submitted_at = timezone.now()
+        return ["submitted_at"]
+
     return _transition(
         evaluation=evaluation,
         actor=actor,
         allowed_from=ProjectEvaluation.EDITABLE,
         to_status=Status.SUBMITTED,
-        extra_fields=("submitted_at",),
+        apply=apply,
     )
 
 
@@ -91,14 +101,18 @@ def evaluation_return(*, evaluation: ProjectEvaluation, actor, reason: str) -> P
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError("退回时必须填写退回原因。")
-    evaluation.return_reason = reason
+
+    def apply(locked):
+        locked.return_reason = reason
+        return ["return_reason"]
+
     return _transition(
         evaluation=evaluation,
         actor=actor,
         allowed_from=(Status.SUBMITTED,),
         to_status=Status.RETURNED,
         comment=reason,
-        extra_fields=("return_reason",),
+        apply=apply,
     )
 
 
@@ -108,14 +122,18 @@ def evaluation_approve(*, evaluation: ProjectEvaluation, actor, comment: str = "
     Side effects: status → 部门已审核, approved_at set, audit record written.
     """
     _require(actor, "evaluations.approve_projectevaluation", evaluation, "只有主管部门审核人可以审核本部门单位的自评。")
-    evaluation.approved_at = timezone.now()
+
+    def apply(locked):
+        locked.approved_at = timezone.now()
+        return ["approved_at"]
+
     return _transition(
         evaluation=evaluation,
         actor=actor,
         allowed_from=(Status.SUBMITTED,),
         to_status=Status.APPROVED,
         comment=comment.strip(),
-        extra_fields=("approved_at",),
+        apply=apply,
     )
 
 
