@@ -4,6 +4,7 @@ import os
 import shutil
 
 import pytest
+from django.db import connections
 
 from evaluations.tests.factories import UserFactory
 
@@ -33,6 +34,9 @@ def page():
         context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
         yield context.new_page()
         browser.close()
+        # Inside Playwright's greenlet the ORM keeps a connection of its own (connections are context-local);
+        # close it here, or PostgreSQL refuses to drop the test database at the end of the run.
+        connections.close_all()
 
 
 def test_a_unit_filler_logs_in_through_the_browser_and_sees_their_home(live_server, page, org, tmp_path):
