@@ -6,17 +6,8 @@ import pytest
 from django.http import QueryDict
 from django.urls import URLResolver, get_resolver, reverse
 
-CAST_NAMES = (
-    "unit_filler",
-    "other_unit_filler",
-    "foreign_unit_filler",
-    "department_reviewer",
-    "other_department_reviewer",
-    "finance_reviewer",
-    "other_bureau_finance_reviewer",
-    "admin",
-    "no_organisation",
-)
+from evaluations.tests.factories import CAST_NAMES
+
 WRONG_CREDENTIALS = "请输入一个正确的用户名和密码。注意，两者都区分大小写。"
 
 

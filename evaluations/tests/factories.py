@@ -9,6 +9,19 @@ from budgets.models import BudgetLine, FiscalYear, Project, RuleProfile
 from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation
 from indicators.models import Indicator
 
+# The members of the `cast` fixture (conftest.py), for tests parametrised over everyone.
+CAST_NAMES = (
+    "unit_filler",
+    "other_unit_filler",
+    "foreign_unit_filler",
+    "department_reviewer",
+    "other_department_reviewer",
+    "finance_reviewer",
+    "other_bureau_finance_reviewer",
+    "admin",
+    "no_organisation",
+)
+
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
     class Meta:

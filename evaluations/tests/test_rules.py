@@ -11,6 +11,7 @@ from accounts.permissions import can
 from budgets.models import Project
 from evaluations.models import ProjectEvaluation
 from evaluations.tests.factories import (
+    CAST_NAMES,
     DepartmentEvaluationFactory,
     FiscalYearFactory,
     ProjectEvaluationFactory,
@@ -19,17 +20,6 @@ from evaluations.tests.factories import (
 
 Status = ProjectEvaluation.Status
 
-CAST_NAMES = (
-    "unit_filler",
-    "other_unit_filler",
-    "foreign_unit_filler",
-    "department_reviewer",
-    "other_department_reviewer",
-    "finance_reviewer",
-    "other_bureau_finance_reviewer",
-    "admin",
-    "no_organisation",
-)
 PROJECT_PERMS = ("budgets.view_project", "budgets.change_project")
 EVALUATION_PERMS = (
     "evaluations.view_projectevaluation",

@@ -15,7 +15,7 @@ from evaluations.services import (
     evaluation_return,
     evaluation_submit,
 )
-from evaluations.tests.factories import BudgetLineFactory, IndicatorFactory, ProjectFactory, UserFactory
+from evaluations.tests.factories import CAST_NAMES, BudgetLineFactory, IndicatorFactory, ProjectFactory, UserFactory
 
 Status = ProjectEvaluation.Status
 
@@ -64,17 +64,6 @@ ACTOR_REFUSALS = {
     "spot_check": "只有财政审核员可以记录财政抽查结果。",
     "publish": "只有财政审核员可以定稿公开。",
 }
-CAST_NAMES = (
-    "unit_filler",
-    "other_unit_filler",
-    "foreign_unit_filler",
-    "department_reviewer",
-    "other_department_reviewer",
-    "finance_reviewer",
-    "other_bureau_finance_reviewer",
-    "admin",
-    "no_organisation",
-)
 
 ALLOWED_CASES = [
     pytest.param(action, status, id=f"{action}-from-{status}")
