@@ -3,5 +3,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("projects/", include("budgets.urls")),
+    path("review/", include("evaluations.urls")),
+    path("department/", include("evaluations.department_urls")),
     path("admin/", admin.site.urls),
 ]
