@@ -5,6 +5,9 @@ The tree: 东莞市财政局 → 人社局 (a department, also a unit) → 技�
 staff must see nothing of 东莞.
 """
 
+import os
+import shutil
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -16,7 +19,60 @@ from evaluations.tests.factories import (
     ProjectEvaluationFactory,
     ProjectFactory,
     UserFactory,
+    make_submittable,
 )
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without the networking flags Chromium keeps calling home and stalls on a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT_DIR = Path(__file__).resolve().parent / "var" / "screenshots"
+
+
+@pytest.fixture
+def page():
+    """A Chromium page (Debian's browser through Playwright), closed with its ORM connection after the test."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is missing: `make test` installs it with apt-get.")
+    from django.db import connections
+
+    # Playwright's sync API runs an event loop in this thread; the live server's ORM work happens in its own
+    # threads, so Django's async-safety guard would only raise false alarms here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
+        yield context.new_page()
+        browser.close()
+        # Inside Playwright's greenlet the ORM keeps a connection of its own (connections are context-local);
+        # close it here, or PostgreSQL refuses to drop the test database at the end of the run.
+        connections.close_all()
+
+
+@pytest.fixture
+def screenshot(page, request):
+    """``screenshot("name")`` saves a full-page PNG under var/screenshots/<test>/ for a person to look at."""
+    folder = SCREENSHOT_DIR / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(name):
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        # A full-page capture leaves headless Chromium hit-testing sticky elements (the form's action bar)
+        # at stale positions; a resize round trip makes it lay the page out again.
+        size = page.viewport_size
+        page.set_viewport_size({"width": size["width"], "height": size["height"] + 1})
+        page.set_viewport_size(size)
+        return path
+
+    return take
 
 
 @pytest.fixture(autouse=True)
@@ -89,6 +145,13 @@ def year(org):
 
 @pytest.fixture
 def evaluation(org, year):
-    """A draft self-evaluation of a project of 东莞市技师学院."""
+    """A draft self-evaluation of an empty project of 东莞市技师学院."""
     project = ProjectFactory(fiscal_year=year, unit=org.unit, name="日常办学经费")
     return ProjectEvaluationFactory(project=project)
+
+
+@pytest.fixture
+def submittable_evaluation(evaluation):
+    """The same draft, filled so that it passes every submit check (total 99.50, 优)."""
+    make_submittable(evaluation.project)
+    return evaluation

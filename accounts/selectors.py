@@ -1,13 +1,18 @@
-"""Reads for the home page."""
+"""Reads for the home page: what is waiting for this user."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
-from budgets.models import FiscalYear, Project
+from budgets.models import FiscalYear
+from budgets.selectors import fiscal_years_visible_to, projects_visible_to
 from evaluations.models import ProjectEvaluation
 
 from .models import Organisation, User
+
+Status = ProjectEvaluation.Status
+# How many records of each waiting list the home page shows before linking to the full list.
+HOME_LIST_LIMIT = 10
 
 
 @dataclass
@@ -17,19 +22,46 @@ class HomeSummary:
     open_years: list = field(default_factory=list)
     status_counts: dict = field(default_factory=dict)
     project_count: int = 0
+    # (title, explanation, projects, link to the full list)
+    waiting: list = field(default_factory=list)
 
 
-def visible_projects(user):
-    """The projects ``user`` may see; none for an account without an organisation (deny by default)."""
-    if not user.is_authenticated or user.organisation_id is None:
-        return Project.objects.none()
+def _waiting_lists(user, projects):
+    rows = projects.select_related("unit", "fiscal_year", "evaluation")
     if user.role == User.Role.UNIT_FILLER:
-        return Project.objects.filter(unit_id=user.organisation_id)
+        return [
+            (
+                "已退回，待修改",
+                "主管部门退回的自评，请按退回原因修改后重新提交。",
+                rows.filter(evaluation__status=Status.RETURNED).order_by("-evaluation__updated_at"),
+                f"?status={Status.RETURNED}",
+            ),
+            (
+                "草稿，待提交",
+                "尚未提交的自评。",
+                rows.filter(evaluation__status=Status.DRAFT).order_by("-updated_at"),
+                f"?status={Status.DRAFT}",
+            ),
+        ]
     if user.role == User.Role.DEPARTMENT_REVIEWER:
-        return Project.objects.filter(Q(unit_id=user.organisation_id) | Q(unit__parent_id=user.organisation_id))
-    if user.role in (User.Role.FINANCE_REVIEWER, User.Role.ADMIN):
-        return Project.objects.filter(fiscal_year__finance_bureau_id=user.organisation_id)
-    return Project.objects.none()
+        return [
+            (
+                "待审核",
+                "本部门及所属单位已提交、等待审核的自评。",
+                rows.filter(evaluation__status=Status.SUBMITTED).order_by("evaluation__submitted_at"),
+                f"?status={Status.SUBMITTED}",
+            ),
+        ]
+    if user.role == User.Role.FINANCE_REVIEWER:
+        return [
+            (
+                "部门已审核，待财政抽查",
+                "主管部门已审核通过的自评。",
+                rows.filter(evaluation__status=Status.APPROVED).order_by("-evaluation__approved_at"),
+                f"?status={Status.APPROVED}",
+            ),
+        ]
+    return []
 
 
 def home_summary_for(user) -> HomeSummary:
@@ -37,16 +69,15 @@ def home_summary_for(user) -> HomeSummary:
     summary = HomeSummary(role_label=user.get_role_display(), organisation=organisation)
     if organisation is None:
         return summary
-    bureau = organisation.finance_bureau
-    summary.open_years = list(
-        FiscalYear.objects.filter(finance_bureau=bureau, status=FiscalYear.Status.OPEN).order_by("-year")
-    )
-    projects = visible_projects(user)
-    summary.project_count = projects.count()
+    summary.open_years = list(fiscal_years_visible_to(user).filter(status=FiscalYear.Status.OPEN).order_by("-year"))
+    projects = projects_visible_to(user)
     counts = dict(
         projects.values_list("evaluation__status").annotate(n=Count("pk")).values_list("evaluation__status", "n")
     )
-    # In workflow order, with the Chinese label; projects without an evaluation record count as drafts.
-    counts[ProjectEvaluation.Status.DRAFT] = counts.get(ProjectEvaluation.Status.DRAFT, 0) + counts.pop(None, 0)
-    summary.status_counts = {status.label: counts[status] for status in ProjectEvaluation.Status if counts.get(status)}
+    summary.project_count = sum(counts.values())
+    summary.status_counts = {status.label: counts[status] for status in Status if counts.get(status)}
+    summary.waiting = [
+        (title, explanation, list(queryset[:HOME_LIST_LIMIT]), queryset.count(), query)
+        for title, explanation, queryset, query in _waiting_lists(user, projects)
+    ]
     return summary

@@ -256,6 +256,8 @@ class Project(models.Model):
     summary = models.TextField("绩效自评综述", blank=True)
     # 序号 in the municipal summary sheet; kept from imports and demo data (seed 000 is not grouped by unit).
     sort_order = models.PositiveIntegerField("序号", null=True, blank=True)
+    # Optimistic lock: every save through the form raises it; a save from a stale page is refused.
+    version = models.PositiveIntegerField("版本", default=0, editable=False)
     copied_from = models.ForeignKey(
         "self", verbose_name="复制自", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies"
     )

@@ -76,9 +76,14 @@ def indicator_result(indicator, profile) -> scoring.IndicatorResult | None:
 
 
 def build_scorecard(project, profile=None) -> Scorecard:
-    """Score ``project`` under ``profile`` (default: its fiscal year's)."""
+    """Score ``project`` as stored, under ``profile`` (default: its fiscal year's)."""
     profile = profile or project.fiscal_year.profile
-    totals = budget_totals(project.budget_lines.all())
+    return score_rows(profile=profile, budget_lines=project.budget_lines.all(), indicators=project.indicators.all())
+
+
+def score_rows(*, profile, budget_lines, indicators) -> Scorecard:
+    """Score budget lines and indicator rows that need not be saved (the form's live preview uses this)."""
+    totals = budget_totals(budget_lines)
 
     budget = None
     if totals.adjusted is not None or totals.executed is not None:
@@ -91,7 +96,7 @@ def build_scorecard(project, profile=None) -> Scorecard:
         )
 
     lines = []
-    for indicator in project.indicators.all():
+    for indicator in indicators:
         result = indicator_result(indicator, profile)
         computed = result.score if result else None
         score = indicator.claimed_score if indicator.claimed_score is not None else computed
@@ -99,7 +104,7 @@ def build_scorecard(project, profile=None) -> Scorecard:
 
     profile_weights = {level.name: level.weight for level in profile.level1_categories.all()}
     level1_names = list(profile_weights) + [
-        name for name in dict.fromkeys(line.indicator.level1 for line in lines) if name not in profile_weights
+        name for name in dict.fromkeys(line.indicator.level1 for line in lines) if name and name not in profile_weights
     ]
     level1_totals = [
         Level1Total(

@@ -387,6 +387,22 @@ def check_weight_rollup(
     return problems
 
 
+def check_indicator_total(
+    *, budget_weight: Decimal, lines: Iterable[WeightLine], total: Decimal = Decimal(100)
+) -> list[Problem]:
+    """For profiles whose 一级 points are free (Sichuan): the 三级 weights must fill total − budget exactly."""
+    budget_weight, total = _decimal(budget_weight, "预算执行分值"), _decimal(total, "总分值")
+    expected = total - budget_weight
+    actual = sum((_decimal(line.weight, "分值") for line in lines if line.weight is not None), ZERO)
+    if actual == expected:
+        return []
+    message = (
+        f"三级指标分值合计 {_fmt(actual)} 分，应为 {_fmt(expected)} 分"
+        f"（总分 {_fmt(total)} 分减预算执行 {_fmt(budget_weight)} 分）"
+    )
+    return [Problem("indicator_total_mismatch", message)]
+
+
 def self_evaluation_difference(*, self_total: Decimal, reviewer_total: Decimal) -> Decimal | None:
     """|self − reviewer| / reviewer, unrounded; None when the reviewer's total is 0."""
     self_total = _non_negative(self_total, "自评得分")

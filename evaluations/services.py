@@ -10,12 +10,21 @@ from django.utils import timezone
 from accounts.permissions import can
 from evaluations.models import EvaluationTransition, ProjectEvaluation
 from evaluations.scorecard import build_scorecard
+from evaluations.validation import submission_problems
 
 Status = ProjectEvaluation.Status
 
 
 class WorkflowError(Exception):
     """A refused transition; ``str(error)`` is the Chinese message for the user."""
+
+
+class SubmissionRefused(WorkflowError):
+    """Submit refused because the record breaks the rules; ``problems`` says where (evaluations.validation)."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__(f"未能提交：发现 {len(problems)} 处需要修改的地方，已在表中标出。")
 
 
 def evaluation_recalculate(*, evaluation: ProjectEvaluation) -> ProjectEvaluation:
@@ -72,13 +81,17 @@ def _require(actor, perm, evaluation, message):
 
 
 def evaluation_submit(*, evaluation: ProjectEvaluation, actor) -> ProjectEvaluation:
-    """Submit a draft or returned self-evaluation to the department.
+    """Submit a draft or returned self-evaluation to the department, if it passes the rules of SPEC §5.
 
-    Side effects: status → 已提交, submitted_at set, totals recomputed, audit record written.
+    Side effects: status → 已提交, submitted_at set, totals recomputed, audit record written. Raises
+    SubmissionRefused (nothing written) when evaluations.validation finds problems.
     """
     _require(actor, "evaluations.submit_projectevaluation", evaluation, "只有本单位的填报人可以提交该项目的自评。")
 
     def apply(locked):
+        problems = submission_problems(locked.project)
+        if problems:
+            raise SubmissionRefused(problems)
         evaluation_recalculate(evaluation=locked)
         locked.submitted_at = timezone.now()
         return ["submitted_at"]

@@ -1,9 +1,63 @@
-"""The department reviewer's queue and the approve / return actions."""
+"""The department reviewer's queue and the approve / return actions on a submitted self-evaluation."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import get_object_for_user
+from accounts.rules import is_department_reviewer
+from budgets.selectors import project_list_rows
+from budgets.tables import ProjectTable
+
+from .models import ProjectEvaluation
+from .services import WorkflowError, evaluation_approve, evaluation_return
 
 
 @login_required
 def review_queue(request):
-    return render(request, "evaluations/review_queue.html", {})
+    """Submitted records of the department's units, oldest submission first."""
+    if not is_department_reviewer(request.user):
+        raise PermissionDenied("只有主管部门审核人有待审核列表。")
+    rows = project_list_rows(request.user).filter(evaluation__status=ProjectEvaluation.Status.SUBMITTED)
+    table = ProjectTable(rows.order_by("evaluation__submitted_at"), orderable=False)
+    returned = project_list_rows(request.user).filter(evaluation__status=ProjectEvaluation.Status.RETURNED)
+    return render(
+        request,
+        "evaluations/review_queue.html",
+        {"table": table, "returned": returned.order_by("name")},
+    )
+
+
+def _evaluation_for(request, pk, perm):
+    queryset = ProjectEvaluation.objects.select_related("project", "project__unit", "project__fiscal_year")
+    return get_object_for_user(request.user, queryset, perm, pk=pk)
+
+
+@login_required
+@require_POST
+def evaluation_approve_view(request, pk):
+    evaluation = _evaluation_for(request, pk, "evaluations.approve_projectevaluation")
+    try:
+        evaluation_approve(evaluation=evaluation, actor=request.user, comment=request.POST.get("comment", ""))
+    except WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"已审核通过“{evaluation.project.name}”。")
+        return redirect("evaluations:review_queue")
+    return redirect("budgets:project_detail", pk=evaluation.project_id)
+
+
+@login_required
+@require_POST
+def evaluation_return_view(request, pk):
+    evaluation = _evaluation_for(request, pk, "evaluations.return_projectevaluation")
+    try:
+        evaluation_return(evaluation=evaluation, actor=request.user, reason=request.POST.get("reason", ""))
+    except WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"已将“{evaluation.project.name}”退回单位修改。")
+        return redirect("evaluations:review_queue")
+    return redirect("budgets:project_detail", pk=evaluation.project_id)

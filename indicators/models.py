@@ -24,6 +24,14 @@ class QualitativeLabel(models.TextChoices):
     NOT_ACHIEVED = scoring.LABEL_NOT_ACHIEVED, scoring.LABEL_NOT_ACHIEVED
 
 
+def _with_sign_and_unit(text, sign, unit, number):
+    """Add what a bare number lacks: "95" with sign ≥ and unit % reads "≥95%"; any other text stays as typed."""
+    if number is None or not text or not text.replace(".", "", 1).replace(",", "").isdigit():
+        return text
+    prefix = sign if sign and sign != scoring.SIGN_QUALITATIVE else ""
+    return f"{prefix}{text}{unit}"
+
+
 class LibraryIndicator(models.Model):
     """A reusable 三级 indicator units pick from instead of typing (指标库)."""
 
@@ -93,6 +101,15 @@ class Indicator(models.Model):
     @property
     def is_qualitative(self):
         return self.sign == Sign.QUALITATIVE
+
+    @property
+    def target_display(self):
+        """年度指标值 as the national table prints it: sign, number and unit in one cell ("≥95%")."""
+        return _with_sign_and_unit(self.target_text, self.sign, self.unit, self.target_value)
+
+    @property
+    def actual_display(self):
+        return _with_sign_and_unit(self.actual_text, "", self.unit, self.actual_value)
 
     @property
     def is_blank(self):

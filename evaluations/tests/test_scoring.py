@@ -22,6 +22,7 @@ from evaluations.scoring import (
     adjustment_rate,
     budget_score,
     check_claimed_indicator_score,
+    check_indicator_total,
     check_weight_rollup,
     dept_budget_completion,
     dept_compilation_accuracy,
@@ -852,3 +853,19 @@ def test_dept_violations_cost_half_a_point_each_down_to_zero(findings, expected)
 def test_float_input_is_refused(call):
     with pytest.raises(TypeError):
         call()
+
+
+def test_indicator_total_passes_when_the_weights_fill_what_the_budget_leaves():
+    lines = [WeightLine("产出指标", "数量指标", Decimal(50)), WeightLine("成本指标", "经济成本指标", Decimal(40))]
+
+    assert check_indicator_total(budget_weight=Decimal(10), lines=lines) == []
+
+
+def test_indicator_total_names_both_sums_when_they_differ():
+    lines = [WeightLine("产出指标", "数量指标", Decimal(50)), WeightLine("成本指标", "经济成本指标", None)]
+
+    assert check_indicator_total(budget_weight=Decimal(10), lines=lines) == [
+        Problem(
+            "indicator_total_mismatch", "三级指标分值合计 50.00 分，应为 90.00 分（总分 100.00 分减预算执行 10.00 分）"
+        )
+    ]

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from evaluations.models import ProjectEvaluation
 from evaluations.services import (
+    SubmissionRefused,
     WorkflowError,
     evaluation_approve,
     evaluation_mark_spot_checked,
@@ -15,7 +16,14 @@ from evaluations.services import (
     evaluation_return,
     evaluation_submit,
 )
-from evaluations.tests.factories import CAST_NAMES, BudgetLineFactory, IndicatorFactory, ProjectFactory, UserFactory
+from evaluations.tests.factories import (
+    CAST_NAMES,
+    IndicatorFactory,
+    ProjectEvaluationFactory,
+    ProjectFactory,
+    UserFactory,
+    make_submittable,
+)
 
 Status = ProjectEvaluation.Status
 
@@ -84,6 +92,13 @@ WRONG_ACTOR_CASES = [
 ]
 
 
+@pytest.fixture
+def evaluation(evaluation):
+    """Workflow tests start from a project complete enough to pass the submit checks."""
+    make_submittable(evaluation.project)
+    return evaluation
+
+
 def _put_in_state(evaluation, status):
     """Move ``evaluation`` to ``status`` directly, as earlier transitions would have left it."""
     evaluation.status = status
@@ -136,52 +151,34 @@ def test_submit_sets_the_submission_time_and_the_status(cast, evaluation):
 
 
 def test_submit_recomputes_the_totals_and_grade_from_the_budget_lines_and_indicators(cast, evaluation):
-    project = evaluation.project
-    BudgetLineFactory(
-        project=project, fund_source="本年财政拨款", order=0, adjusted_wan=Decimal(100), executed_wan=Decimal(95)
-    )
-    BudgetLineFactory(
-        project=project, fund_source="上年结转资金", order=1, adjusted_wan=Decimal(20), executed_wan=Decimal(20)
-    )
-    # 80 of 100 people trained: 40 of 50 points, computed because nothing is claimed.
-    IndicatorFactory(project=project, order=0, target_value=Decimal(100), actual_value=Decimal(80), claimed_score=None)
-    IndicatorFactory(
-        project=project,
-        order=1,
-        level1="效益指标",
-        level2="社会效益指标",
-        target_value=Decimal(10),
-        actual_value=Decimal(12),
-        weight=Decimal(30),
-        claimed_score=None,
-    )
-    # A 定性 indicator has no computed score: the claimed 9 counts.
-    IndicatorFactory(
-        project=project,
-        order=2,
-        level1="满意度指标",
-        level2="服务对象满意度指标",
-        sign="定性",
-        target_value=None,
-        actual_value=None,
-        actual_label="达成年度指标",
-        weight=Decimal(10),
-        claimed_score=Decimal(9),
-    )
     evaluation.computed_total = Decimal(12)
     evaluation.save(update_fields=["computed_total"])
 
     evaluation_submit(evaluation=evaluation, actor=cast.unit_filler)
 
     stored = ProjectEvaluation.objects.get(pk=evaluation.pk)
-    # Budget: 115 of 120 万元 executed, 10 × 0.9583 = 9.58; indicators 40 + 30 + 9 = 79; 88.58 is 良.
+    # Budget: 95 of 100 万元 executed, 10 × 0.95 = 9.50; indicators 50 + 30 + 10 = 90; 99.50 is 优.
     assert (
         stored.profile.code,
         stored.computed_budget_score,
         stored.computed_indicator_score,
         stored.computed_total,
         stored.computed_grade,
-    ) == ("national", Decimal("9.58"), Decimal("79.00"), Decimal("88.58"), "良")
+    ) == ("national", Decimal("9.50"), Decimal("90.00"), Decimal("99.50"), "优")
+
+
+def test_submit_is_refused_with_the_problems_when_the_record_breaks_the_rules(cast, evaluation):
+    indicator = evaluation.project.indicators.get(name="培训人数")
+    indicator.claimed_score = Decimal(60)
+    indicator.save(update_fields=["claimed_score"])
+
+    with pytest.raises(SubmissionRefused) as refused:
+        evaluation_submit(evaluation=evaluation, actor=cast.unit_filler)
+
+    assert ([(p.field, p.code) for p in refused.value.problems], _stored(evaluation)) == (
+        [("claimed_score", "score_out_of_range")],
+        (Status.DRAFT, 0),
+    )
 
 
 def test_return_stores_the_reason_without_surrounding_blanks_and_records_it_as_the_comment(cast, evaluation):
@@ -364,7 +361,9 @@ def test_a_refused_transition_leaves_the_whole_row_untouched(cast, evaluation, a
 # --- recalculation ------------------------------------------------------------------------------------
 
 
-def test_recalculate_stores_no_totals_and_no_grade_for_a_project_without_budget_or_indicators(evaluation):
+def test_recalculate_stores_no_totals_and_no_grade_for_a_project_without_budget_or_indicators(org, year):
+    evaluation = ProjectEvaluationFactory(project=ProjectFactory(fiscal_year=year, unit=org.unit, name="空项目"))
+
     evaluation_recalculate(evaluation=evaluation)
 
     stored = ProjectEvaluation.objects.get(pk=evaluation.pk)

@@ -1,0 +1,65 @@
+"""Reads of projects, always scoped to the user first (django-rules checks objects, not lists)."""
+
+from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, NullIf
+
+from accounts.models import Organisation, User
+
+from .models import FiscalYear, Project
+
+RATE = DecimalField(max_digits=20, decimal_places=6)
+
+
+def projects_visible_to(user):
+    """The one place a user's project list is scoped: none for an account without an organisation."""
+    if not (user.is_authenticated and user.is_active) or user.organisation_id is None:
+        return Project.objects.none()
+    if user.role == User.Role.UNIT_FILLER:
+        return Project.objects.filter(unit_id=user.organisation_id)
+    if user.role == User.Role.DEPARTMENT_REVIEWER:
+        return Project.objects.filter(Q(unit_id=user.organisation_id) | Q(unit__parent_id=user.organisation_id))
+    if user.role in (User.Role.FINANCE_REVIEWER, User.Role.ADMIN):
+        return Project.objects.filter(fiscal_year__finance_bureau_id=user.organisation_id)
+    return Project.objects.none()
+
+
+def units_visible_to(user):
+    """Budget units whose projects ``user`` may see (for filters and pickers)."""
+    if not (user.is_authenticated and user.is_active) or user.organisation_id is None:
+        return Organisation.objects.none()
+    units = Organisation.objects.budget_units()
+    if user.role == User.Role.UNIT_FILLER:
+        return units.filter(pk=user.organisation_id)
+    if user.role == User.Role.DEPARTMENT_REVIEWER:
+        return units.filter(Q(pk=user.organisation_id) | Q(parent_id=user.organisation_id))
+    return units.filter(Q(parent_id=user.organisation_id) | Q(parent__parent_id=user.organisation_id))
+
+
+def fiscal_years_visible_to(user):
+    if not (user.is_authenticated and user.is_active) or user.organisation_id is None:
+        return FiscalYear.objects.none()
+    return FiscalYear.objects.filter(finance_bureau=user.organisation.finance_bureau)
+
+
+def project_list_rows(user):
+    """Projects for the list page in one query: budget totals, rate, self total and grade annotated."""
+    return (
+        projects_visible_to(user)
+        .select_related("unit", "fiscal_year", "evaluation")
+        .annotate(
+            total_initial=Sum("budget_lines__initial_wan"),
+            total_adjusted=Sum("budget_lines__adjusted_wan"),
+            total_executed=Sum("budget_lines__executed_wan"),
+        )
+        .annotate(
+            execution_rate=Case(
+                When(total_adjusted__gt=0, then=ExpressionWrapper(F("total_executed") / F("total_adjusted"), RATE)),
+                default=Value(None, output_field=RATE),
+            ),
+            # What the unit reports: the stated total/grade where there is one (imports), else the computed.
+            self_total=Coalesce("evaluation__claimed_total", "evaluation__computed_total"),
+            self_grade=Coalesce(
+                NullIf("evaluation__claimed_grade", Value("")), NullIf("evaluation__computed_grade", Value(""))
+            ),
+        )
+    )

@@ -1,0 +1,39 @@
+"""Display of amounts, rates and points the way the published tables print them."""
+
+from django import template
+
+from budgets.tables import percent, wan
+from evaluations import scoring
+
+register = template.Library()
+
+
+@register.filter
+def wan2(value):
+    """万元 with two decimals: 579.83."""
+    return wan(value)
+
+
+@register.filter
+def pct(rate):
+    """A fraction as a percentage with two decimals: 0.9745 → 97.45%."""
+    return percent(rate)
+
+
+@register.filter
+def points(value):
+    return "" if value is None else f"{scoring.round2(value):.2f}"
+
+
+@register.filter
+def lookup(mapping, key):
+    """``mapping[key]`` in a template, or an empty dict/list when absent."""
+    if not mapping:
+        return {}
+    return mapping.get(key, {})
+
+
+@register.filter
+def value_for(mapping, key):
+    """``mapping[key]`` or "" — for plain values looked up by id."""
+    return (mapping or {}).get(key, "")
