@@ -87,17 +87,25 @@ BudgetLineFormSet = forms.inlineformset_factory(Project, BudgetLine, form=Budget
 CATEGORY_SEPARATOR = "|"
 
 
-def category_choices(profile, extra_values=()):
+def profile_categories(profile):
+    """The profile's 一级/二级 taxonomy as (一级, [二级, …]) pairs, read in two queries."""
+    return [
+        (level1.name, [level2.name for level2 in level1.level2_categories.all()])
+        for level1 in profile.level1_categories.prefetch_related("level2_categories")
+    ]
+
+
+def category_choices(categories, extra_values=()):
     """一级/二级 as a grouped select: the value carries both, so the two can never disagree."""
     groups = []
     known = set()
-    for level1 in profile.level1_categories.all():
+    for level1, level2_names in categories:
         options = []
-        for level2 in level1.level2_categories.all():
-            value = f"{level1.name}{CATEGORY_SEPARATOR}{level2.name}"
-            options.append((value, level2.name))
+        for level2 in level2_names:
+            value = f"{level1}{CATEGORY_SEPARATOR}{level2}"
+            options.append((value, level2))
             known.add(value)
-        groups.append((level1.name, options))
+        groups.append((level1, options))
     # Keep categories an import brought in that the profile does not list, so editing loses nothing.
     others = [(v, v.replace(CATEGORY_SEPARATOR, " / ")) for v in dict.fromkeys(extra_values) if v and v not in known]
     if others:
@@ -129,14 +137,14 @@ class IndicatorForm(forms.ModelForm):
             "actual_text": forms.TextInput(),
         }
 
-    def __init__(self, *args, profile, **kwargs):
+    def __init__(self, *args, categories, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["library_ref"].initial = self.instance.library_indicator_id
         current = ""
         if self.instance.pk or self.instance.level1:
             current = f"{self.instance.level1}{CATEGORY_SEPARATOR}{self.instance.level2}"
         posted = self.data.get(self.add_prefix("category"), "") if self.is_bound else ""
-        self.fields["category"].choices = category_choices(profile, extra_values=(current, posted))
+        self.fields["category"].choices = category_choices(categories, extra_values=(current, posted))
         self.fields["category"].initial = current
         # The bare symbols fit the grid's narrow column; the select's title explains them.
         self.fields["sign"].choices = [("", "—"), *((value, value) for value in Sign.values)]
@@ -187,13 +195,43 @@ class IndicatorForm(forms.ModelForm):
         return indicator
 
 
+class KnownRowField(forms.ModelChoiceField):
+    """The hidden id of a formset row, resolved from the rows the formset already loaded.
+
+    Django's own field runs one query per row to find the instance again; a 30-row grid would pay 30.
+    An id that is not one of this project's rows is refused, as Django would refuse it.
+    """
+
+    def __init__(self, *args, rows, **kwargs):
+        self.rows = rows
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return self.rows[int(value)]
+        except (KeyError, TypeError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+
+
 class BaseIndicatorFormSet(forms.BaseInlineFormSet):
     def __init__(self, *args, profile, **kwargs):
         self.profile = profile
+        # Read once for the whole grid: a 30-row form costs the same queries as a 3-row one.
+        self.categories = profile_categories(profile)
         super().__init__(*args, **kwargs)
 
     def get_form_kwargs(self, index):
-        return {**super().get_form_kwargs(index), "profile": self.profile}
+        return {**super().get_form_kwargs(index), "categories": self.categories}
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        original = form.fields["id"]
+        rows = {row.pk: row for row in self.get_queryset()}
+        form.fields["id"] = KnownRowField(
+            original.queryset, rows=rows, initial=original.initial, required=False, widget=original.widget
+        )
 
     def clean(self):
         super().clean()

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -313,3 +314,18 @@ class BudgetLine(models.Model):
 
     def __str__(self):
         return f"{self.project} · {self.fund_source}"
+
+    def clean(self):
+        negative = {
+            name: "金额不能为负数。"
+            for name in ("initial_wan", "adjusted_wan", "executed_wan")
+            if getattr(self, name) is not None and getattr(self, name) < 0
+        }
+        if negative:
+            raise ValidationError(negative)
+
+    def validate_constraints(self, exclude=None):
+        """Check the unique fund source by query, the non-negative amounts in clean() without one."""
+        exclude = set(exclude or ())
+        exclude.update({"initial_wan", "adjusted_wan", "executed_wan"})
+        super().validate_constraints(exclude=exclude)

@@ -1,5 +1,6 @@
 """The indicator library (指标库) and the three-level indicators of a project (SPEC §4.4)."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -97,6 +98,25 @@ class Indicator(models.Model):
 
     def __str__(self):
         return self.name or f"{self.level1}/{self.level2}（空）"
+
+    def clean(self):
+        errors = {}
+        if self.weight is not None and self.weight < 0:
+            errors["weight"] = "分值不能为负数。"
+        if self.claimed_score is not None and self.claimed_score < 0:
+            errors["claimed_score"] = "得分不能为负数。"
+        if self.actual_label and self.sign != scoring.SIGN_QUALITATIVE:
+            errors["actual_label"] = "只有定性指标才选择完成情况。"
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None):
+        """Skip Django's one-query-per-constraint check: clean() tests the same conditions in Python.
+
+        Indicator has only CheckConstraints; the database still enforces them as the backstop. Without
+        this a 30-row grid would cost some 90 extra queries to validate.
+        """
+        return
 
     @property
     def is_qualitative(self):

@@ -6,7 +6,7 @@ import pytest
 from django.http import QueryDict
 from django.urls import URLResolver, get_resolver, reverse
 
-from evaluations.tests.factories import CAST_NAMES
+from evaluations.tests.factories import CAST_NAMES, DepartmentEvaluationFactory
 
 WRONG_CREDENTIALS = "请输入一个正确的用户名和密码。注意，两者都区分大小写。"
 
@@ -212,10 +212,17 @@ def url_kwargs(org, year, evaluation):
         "department_pk": org.department.pk,
     }
 
+    # A bare "pk" means the object the namespace is about.
+    department_evaluation = DepartmentEvaluationFactory(fiscal_year=year, department=org.department)
+    pk_by_namespace = {"budgets": project.pk, "evaluations": evaluation.pk, "department": department_evaluation.pk}
+
     def kwargs_for(name, kwarg_names):
         if name in by_pattern:
             return by_pattern[name]
-        return {kwarg: by_kwarg[kwarg] for kwarg in kwarg_names if kwarg in by_kwarg}
+        kwargs = {kwarg: by_kwarg[kwarg] for kwarg in kwarg_names if kwarg in by_kwarg}
+        if "pk" in kwarg_names and name.split(":")[0] in pk_by_namespace:
+            kwargs["pk"] = pk_by_namespace[name.split(":")[0]]
+        return kwargs
 
     return kwargs_for
 
