@@ -1,0 +1,103 @@
+"""Every URL as every demo role and as an anonymous visitor: who gets what (deny by default).
+
+The objects are 2025 drafts of the demo data: one of 东莞市技师学院 (the `unit` account's) and one of
+东莞市社会保险基金管理中心 (`unit2`'s). Every named URL of the site must appear in MATRIX, so a new page
+cannot go untested.
+"""
+
+import pytest
+from django.db import transaction
+from django.urls import URLResolver, get_resolver, reverse
+
+from accounts.models import Organisation, User
+from budgets.models import FiscalYear
+from budgets.services import project_create
+from evaluations.demo import load_demo
+from evaluations.models import DepartmentEvaluation
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "unit", "unit2", "dept", "finance", "admin")
+LOGIN = "login"
+PUBLIC = {"accounts:login", "accounts:logout"}
+
+# url name: (method, object, expected status for unit, unit2, dept, finance, admin); anonymous visitors are
+# always redirected to the login page.
+# 302 for the workflow actions means "handled": the view answered with a message (a draft cannot be approved).
+MATRIX = {
+    "accounts:home": ("get", None, (200, 200, 200, 200, 200)),
+    "budgets:project_list": ("get", None, (200, 200, 200, 200, 200)),
+    "budgets:project_new": ("get", None, (200, 200, 403, 403, 403)),
+    "budgets:project_copy": ("get", None, (200, 200, 403, 403, 403)),
+    "budgets:library_search": ("get", None, (200, 200, 404, 404, 404)),
+    "budgets:project_detail": ("get", "project", (200, 403, 200, 200, 200)),
+    "budgets:project_edit": ("get", "project", (200, 403, 403, 403, 403)),
+    "budgets:project_preview": ("post", "project", (200, 403, 403, 403, 403)),
+    "evaluations:review_queue": ("get", None, (403, 403, 200, 403, 403)),
+    "evaluations:evaluation_approve": ("post", "evaluation", (403, 403, 302, 403, 403)),
+    "evaluations:evaluation_return": ("post", "evaluation", (403, 403, 302, 403, 403)),
+    "department:list": ("get", None, (403, 403, 200, 200, 200)),
+    "department:start": ("post", "year", (403, 403, 302, 403, 403)),
+    "department:detail": ("get", "department", (403, 403, 200, 200, 200)),
+    "department:edit": ("get", "department", (403, 403, 200, 403, 403)),
+    "department:submit": ("post", "department", (403, 403, 302, 403, 403)),
+    "department:return": ("post", "department", (403, 403, 403, 302, 403)),
+    "department:approve": ("post", "department", (403, 403, 403, 302, 403)),
+}
+
+
+def _named_urls(resolver=None, namespace=""):
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue
+            yield from _named_urls(entry, f"{namespace}{entry.namespace}:" if entry.namespace else namespace)
+        else:
+            yield f"{namespace}{entry.name}"
+
+
+def test_every_named_url_is_in_the_matrix():
+    assert sorted(set(_named_urls()) - PUBLIC) == sorted(MATRIX)
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo loaded once for the module inside a transaction rolled back at its end (like setUpTestData)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        load_demo()
+        year = FiscalYear.objects.get(year=2025, finance_bureau__name="东莞市财政局")
+        unit = Organisation.objects.get(name="东莞市技师学院")
+        own = project_create(fiscal_year=year, unit=unit, name="矩阵测试项目")
+        department = Organisation.objects.get(name="东莞市人力资源和社会保障局")
+        DepartmentEvaluation.objects.create(fiscal_year=year, department=department)
+        yield {
+            "project": {"pk": own.pk},
+            "evaluation": {"pk": own.evaluation.pk},
+            "year": {"year": year.year},
+            "department": {"year": year.year, "department_pk": department.pk},
+        }
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def objects(demo, db):
+    return demo
+
+
+CASES = [(name, role) for name in MATRIX for role in ROLES]
+
+
+@pytest.mark.parametrize(("name", "role"), CASES, ids=[f"{n}-{r}" for n, r in CASES])
+def test_who_gets_what(client, objects, name, role):
+    method, kind, expected_statuses = MATRIX[name]
+    url = reverse(name, kwargs=objects[kind] if kind else {})
+    if role != "anonymous":
+        client.force_login(User.objects.get(username=role))
+
+    response = getattr(client, method)(url)
+
+    expected = LOGIN if role == "anonymous" else dict(zip(ROLES[1:], expected_statuses, strict=True))[role]
+    if expected == LOGIN:
+        assert (response.status_code, response["Location"].split("?")[0]) == (302, reverse("accounts:login"))
+    else:
+        assert (response.status_code, response.get("Location")) == (expected, response.get("Location"))
