@@ -1,6 +1,6 @@
 """Reads of projects, always scoped to the user first (django-rules checks objects, not lists)."""
 
-from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, Sum, Value, When
+from django.db.models import Case, DecimalField, F, Func, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, NullIf
 
 from accounts.models import Organisation, User
@@ -8,6 +8,18 @@ from accounts.models import Organisation, User
 from .models import FiscalYear, Project
 
 RATE = DecimalField(max_digits=20, decimal_places=6)
+
+
+class Ratio(Func):
+    """numerator / denominator in the database, exact on PostgreSQL (numeric) and never integer division."""
+
+    arg_joiner = " / "
+    template = "(%(expressions)s)"
+    output_field = RATE
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite keeps whole-number amounts as integers and would divide 95 / 100 to 0.
+        return self.as_sql(compiler, connection, arg_joiner=" * 1.0 / ", **extra_context)
 
 
 def projects_visible_to(user):
@@ -53,7 +65,7 @@ def project_list_rows(user):
         )
         .annotate(
             execution_rate=Case(
-                When(total_adjusted__gt=0, then=ExpressionWrapper(F("total_executed") / F("total_adjusted"), RATE)),
+                When(total_adjusted__gt=0, then=Ratio("total_executed", "total_adjusted")),
                 default=Value(None, output_field=RATE),
             ),
             # What the unit reports: the stated total/grade where there is one (imports), else the computed.
@@ -62,4 +74,6 @@ def project_list_rows(user):
                 NullIf("evaluation__claimed_grade", Value("")), NullIf("evaluation__computed_grade", Value(""))
             ),
         )
+        # Newest year first, then the 序号 order kept from imports, then unit by unit.
+        .order_by("-fiscal_year__year", F("sort_order").asc(nulls_last=True), "unit__name", "name", "pk")
     )

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from evaluations.models import ProjectEvaluation
 from evaluations.services import evaluation_recalculate
@@ -73,9 +74,11 @@ def project_save(*, project: Project, expected_version: int, form, budget_formse
     if not bumped:
         current = Project.objects.get(pk=project.pk)
         raise StaleEditError(
-            f"保存失败：该项目已于 {current.updated_at:%Y-%m-%d %H:%M} 被他人修改。您填写的内容仍保留在页面上，"
-            "请打开新窗口查看最新内容，核对后再保存。"
+            f"保存失败：该项目已于 {timezone.localtime(current.updated_at):%Y-%m-%d %H:%M} 被他人修改。"
+            "您填写的内容仍保留在页面上，请打开新窗口查看最新内容，核对后再保存。"
         )
+    # The form's instance still carries the version it was opened with; saving it must not undo the bump.
+    form.instance.version = expected_version + 1
     project = form.save()
     BudgetLine.objects.bulk_update(
         [f.save(commit=False) for f in budget_formset.forms], ["initial_wan", "adjusted_wan", "executed_wan"]

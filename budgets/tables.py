@@ -46,6 +46,8 @@ class ProjectTable(tables.Table):
             "status",
         )
         attrs = {"class": "grid"}
+        # The view validates the page size itself; django-tables2 would otherwise take any ?per_page= as is.
+        per_page_field = "unchecked_per_page"
         empty_text = "没有符合条件的项目。"
 
     def render_name(self, record):
