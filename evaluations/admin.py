@@ -75,9 +75,13 @@ class FinanceReviewAdmin(admin.ModelAdmin):
 class EvaluationTransitionAdmin(admin.ModelAdmin):
     """The audit trail, readable and never editable."""
 
-    list_display = ["evaluation", "from_status", "to_status", "actor", "created_at"]
+    list_display = ["record", "from_status", "to_status", "actor", "created_at"]
     list_filter = ["to_status"]
-    search_fields = ["evaluation__project__name", "comment"]
+    search_fields = ["evaluation__project__name", "department_evaluation__department__name", "comment"]
+
+    @admin.display(description="记录")
+    def record(self, obj):
+        return obj.evaluation or obj.department_evaluation
 
     def has_add_permission(self, request):
         return False

@@ -243,7 +243,7 @@ def _load_summary_rows(year, bureau, units, rows, report):
                 defaults={
                     "claimed_grade": row["self_grade"],
                     "sort_order": row["order"],
-                    "status": DepartmentEvaluation.Status.SUBMITTED,
+                    "status": DepartmentEvaluation.Status.APPROVED,
                 },
             )
             report.department_evaluations += 1

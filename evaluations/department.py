@@ -1,16 +1,105 @@
-"""The department-wide self-evaluation's score sheet (SPEC §7): each computable item from its formula."""
+"""The department-wide self-evaluation (部门整体支出绩效自评, SPEC §7): its score sheet and its writes.
 
+The sheet puts each item of the profile's department indicator system beside the score its formula gives
+(evaluations.scoring holds every formula), the score the department claims and the inputs the formula read.
+The writes are one service each: save a draft, start, submit, return, approve. Each locks the row, checks the
+state and the actor, and writes nothing when it refuses (a WorkflowError with a Chinese message).
+"""
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import groupby
 
-from budgets.models import DepartmentIndicator, Project
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.permissions import can
+from budgets.models import DepartmentIndicator, FiscalYear, Project
 from evaluations import scoring
-from evaluations.models import DepartmentEvaluation, DepartmentScoreItem
+from evaluations.models import DepartmentEvaluation, DepartmentScoreItem, EvaluationTransition
+from evaluations.services import WorkflowError
 
 Formula = DepartmentIndicator.Formula
+Status = DepartmentEvaluation.Status
 
 # 目标实现: a quantity indicator counts as achieved when completed without exceeding its target by more than 30%.
 GOAL_EXCESS_LIMIT = Decimal("1.3")
 QUANTITY_LEVEL2 = "数量指标"
+
+# What the department types on the form, besides the score sheet. Amounts in 万元, rates as fractions.
+BUDGET_FIELDS = ("initial_wan", "adjusted_wan", "executed_wan", "basic_expenditure_wan", "project_expenditure_wan")
+NARRATIVE_FIELDS = ("goal", "performance_narrative", "management_narrative", "conclusion", "problems", "improvements")
+INPUT_FIELDS = (
+    "adjustment_amount_wan",
+    "expenditure_deviation",
+    "monitoring_cancelled_wan",
+    "written_off_wan",
+    "progress_june",
+    "progress_september",
+    "progress_november",
+    "progress_december",
+    "violation_count",
+)
+EDITABLE_FIELDS = BUDGET_FIELDS + NARRATIVE_FIELDS + INPUT_FIELDS
+RATE_FIELDS = (
+    "expenditure_deviation",
+    "progress_june",
+    "progress_september",
+    "progress_november",
+    "progress_december",
+)
+
+# The fields each formula reads (目标实现 reads the department's projects, 自评准确 the finance review).
+FORMULA_INPUTS = {
+    Formula.COMPILATION_ACCURACY: ("adjustment_amount_wan", "initial_wan"),
+    Formula.EXPENDITURE_CONTROL: ("expenditure_deviation",),
+    Formula.DYNAMIC_ADJUSTMENT: ("monitoring_cancelled_wan", "written_off_wan", "adjusted_wan"),
+    Formula.EXECUTION_PROGRESS: ("progress_june", "progress_september", "progress_november"),
+    Formula.BUDGET_COMPLETION: ("progress_december",),
+    Formula.VIOLATIONS: ("violation_count",),
+    Formula.BUDGET_EXECUTION_RATE: ("adjusted_wan", "executed_wan"),
+}
+
+# Required before submitting, with the message shown next to the field.
+REQUIRED_TO_SUBMIT = {
+    "initial_wan": "请填写年初预算数。",
+    "adjusted_wan": "请填写全年预算数。",
+    "executed_wan": "请填写全年执行数。",
+    "goal": "请填写年度总体目标。",
+    "performance_narrative": "请填写履职效能分析。",
+    "management_narrative": "请填写管理效率分析。",
+}
+
+
+def field_label(name: str) -> str:
+    """The field's name in Chinese, without the unit (万元) its verbose_name carries."""
+    return str(DepartmentEvaluation._meta.get_field(name).verbose_name).replace("（万元）", "")
+
+
+def inputs_for(indicators) -> list[str]:
+    """The formula inputs (outside the budget block) the given indicator system reads, in form order."""
+    needed = {name for indicator in indicators for name in FORMULA_INPUTS.get(indicator.formula, ())}
+    return [name for name in INPUT_FIELDS if name in needed]
+
+
+# --- formatting for the explanations -------------------------------------------------------------------
+
+
+def _wan(amount: Decimal) -> str:
+    return f"{scoring.round2(amount)} 万元"
+
+
+def _pct(rate: Decimal) -> str:
+    return f"{scoring.round2(rate * 100)}%"
+
+
+def _pts(points: Decimal) -> str:
+    return f"{scoring.round2(points)} 分"
+
+
+# --- the score sheet ----------------------------------------------------------------------------------
 
 
 def quantity_indicator_counts(evaluation: DepartmentEvaluation) -> tuple[int, int]:
@@ -30,47 +119,51 @@ def quantity_indicator_counts(evaluation: DepartmentEvaluation) -> tuple[int, in
     return achieved, total
 
 
-def computed_item_score(evaluation: DepartmentEvaluation, indicator: DepartmentIndicator) -> Decimal | None:
+def finance_review(evaluation):
+    """The finance bureau's spot-check review of ``evaluation``, or None."""
+    try:
+        return evaluation.review
+    except DepartmentEvaluation.review.RelatedObjectDoesNotExist:
+        return None
+
+
+def computed_item_score(
+    evaluation: DepartmentEvaluation, indicator: DepartmentIndicator, *, goal_counts: tuple[int, int] | None = None
+) -> Decimal | None:
     """The score the formula gives, or None when the item is judged or an input is missing."""
     points = indicator.points
     formula = indicator.formula
     e = evaluation
     if formula == Formula.GOAL_ACHIEVEMENT:
-        achieved, total = quantity_indicator_counts(e)
+        achieved, total = goal_counts if goal_counts is not None else quantity_indicator_counts(e)
         return scoring.dept_goal_achievement(achieved=achieved, total=total, points=points) if total else None
-    if formula == Formula.COMPILATION_ACCURACY and None not in (e.adjustment_amount_wan, e.initial_wan):
+    if any(getattr(e, name) is None for name in FORMULA_INPUTS.get(formula, ())):
+        return None
+    if formula == Formula.COMPILATION_ACCURACY:
         return scoring.dept_compilation_accuracy(
             adjustment_amount=e.adjustment_amount_wan, initial_budget=e.initial_wan, points=points
         )
-    if formula == Formula.EXPENDITURE_CONTROL and e.expenditure_deviation is not None:
+    if formula == Formula.EXPENDITURE_CONTROL:
         return scoring.dept_expenditure_control(deviation=e.expenditure_deviation, points=points)
-    if formula == Formula.DYNAMIC_ADJUSTMENT and None not in (
-        e.monitoring_cancelled_wan,
-        e.written_off_wan,
-        e.adjusted_wan,
-    ):
+    if formula == Formula.DYNAMIC_ADJUSTMENT:
         return scoring.dept_dynamic_adjustment(
             cancelled=e.monitoring_cancelled_wan,
             written_off=e.written_off_wan,
             annual_budget=e.adjusted_wan,
             points=points,
         )
-    if formula == Formula.EXECUTION_PROGRESS and None not in (
-        e.progress_june,
-        e.progress_september,
-        e.progress_november,
-    ):
+    if formula == Formula.EXECUTION_PROGRESS:
         return scoring.dept_execution_progress(
             june=e.progress_june, september=e.progress_september, november=e.progress_november
         )
-    if formula == Formula.BUDGET_COMPLETION and e.progress_december is not None:
+    if formula == Formula.BUDGET_COMPLETION:
         return scoring.dept_budget_completion(december=e.progress_december, points=points)
-    if formula == Formula.VIOLATIONS and e.violation_count is not None:
+    if formula == Formula.VIOLATIONS:
         return scoring.dept_violations(findings=e.violation_count, points=points)
-    if formula == Formula.BUDGET_EXECUTION_RATE and e.adjusted_wan is not None and e.executed_wan is not None:
+    if formula == Formula.BUDGET_EXECUTION_RATE:
         return scoring.budget_score(weight=points, adjusted=e.adjusted_wan, executed=e.executed_wan).score
     if formula == Formula.SELF_EVALUATION_ACCURACY:
-        review = getattr(e, "review", None)
+        review = finance_review(e)
         self_total = e.claimed_total if e.claimed_total is not None else e.computed_total
         if review is None or review.reviewer_total is None or self_total is None:
             return None
@@ -81,34 +174,480 @@ def computed_item_score(evaluation: DepartmentEvaluation, indicator: DepartmentI
     return None
 
 
+def missing_inputs(evaluation: DepartmentEvaluation, indicator: DepartmentIndicator) -> list[str]:
+    """The names of the inputs the item's formula reads that are still blank."""
+    names = FORMULA_INPUTS.get(indicator.formula, ())
+    return [field_label(name) for name in names if getattr(evaluation, name) is None]
+
+
+def explain_item(
+    evaluation: DepartmentEvaluation, indicator: DepartmentIndicator, goal_counts: tuple[int, int] | None
+) -> str:
+    """The inputs the item's formula read, in words (the score itself always comes from evaluations.scoring)."""
+    e = evaluation
+    formula = indicator.formula
+    if missing_inputs(e, indicator):
+        return ""
+    if formula == Formula.JUDGED:
+        return "人工评分。"
+    if formula == Formula.GOAL_ACHIEVEMENT:
+        achieved, total = goal_counts or (0, 0)
+        if not total:
+            return "本年度本部门的项目中没有可计算的数量指标，须自评打分并说明。"
+        return (
+            f"本部门本年度项目的数量指标共 {total} 个，达到指标值且未超过 30% 的 {achieved} 个"
+            f"（{achieved}/{total}×{_pts(indicator.points)}）。"
+        )
+    if formula == Formula.COMPILATION_ACCURACY:
+        ratio = "—" if e.initial_wan == 0 else _pct(abs(e.adjustment_amount_wan) / e.initial_wan)
+        adjustment, initial = _wan(e.adjustment_amount_wan), _wan(e.initial_wan)
+        return f"预算调剂金额 {adjustment} ÷ 年初预算数 {initial} = {ratio}；超过 10% 不得分。"
+    if formula == Formula.EXPENDITURE_CONTROL:
+        deviation = _pct(e.expenditure_deviation)
+        return f"公用经费预决算偏差率 {deviation}（10% 以内满分，10%–20% 得一半，超过 20% 不得分）。"
+    if formula == Formula.DYNAMIC_ADJUSTMENT:
+        return (
+            f"绩效监控调整取消额 {_wan(e.monitoring_cancelled_wan)}，预算结余注销额 {_wan(e.written_off_wan)}，"
+            f"全年预算数 {_wan(e.adjusted_wan)}。"
+        )
+    if formula == Formula.EXECUTION_PROGRESS:
+        return (
+            f"6月 {_pct(e.progress_june)}、9月 {_pct(e.progress_september)}、11月 {_pct(e.progress_november)}"
+            "（目标 40%、67.5%、82.5%，分别计 3、4、3 分，未达到按比例计分）。"
+        )
+    if formula == Formula.BUDGET_COMPLETION:
+        return f"12月执行进度 {_pct(e.progress_december)}（达到 100% 得满分，未达到按比例计分）。"
+    if formula == Formula.VIOLATIONS:
+        return f"审计、财政检查发现问题 {e.violation_count} 个，每个扣 0.5 分。"
+    if formula == Formula.BUDGET_EXECUTION_RATE:
+        rate = scoring.execution_rate(adjusted=e.adjusted_wan, executed=e.executed_wan)
+        shown = "—（全年预算数为 0，不计分）" if rate is None else _pct(rate)
+        return f"全年执行数 {_wan(e.executed_wan)} ÷ 全年预算数 {_wan(e.adjusted_wan)} = {shown}。"
+    if formula == Formula.SELF_EVALUATION_ACCURACY:
+        review = finance_review(e)
+        if review is None or review.reviewer_total is None:
+            return "由财政评价组抽查后打分，部门自评时不打分。"
+        return f"财政评价组抽查得分 {_pts(review.reviewer_total)}，与部门自评得分比较计分。"
+    return ""
+
+
+@dataclass
+class SheetLine:
+    indicator: DepartmentIndicator
+    computed: Decimal | None
+    claimed: Decimal | None
+    note: str
+    explanation: str
+    # The inputs the formula lacks (their names); the computed score is None while any is missing.
+    missing: list[str] = field(default_factory=list)
+    # On the first line of its 一级 / 二级 group: how many lines the group spans (0 on the others).
+    level1_rowspan: int = 0
+    level2_rowspan: int = 0
+
+    @property
+    def is_computable(self) -> bool:
+        return self.indicator.formula != Formula.JUDGED
+
+    @property
+    def self_scored(self) -> bool:
+        return self.indicator.self_scored
+
+    @property
+    def score(self) -> Decimal | None:
+        """The score that counts: the one claimed where the department gave one, else the computed one."""
+        return self.claimed if self.claimed is not None else self.computed
+
+    @property
+    def is_override(self) -> bool:
+        return self.is_computable and self.claimed is not None and self.claimed != self.computed
+
+
+@dataclass
+class Sheet:
+    lines: list[SheetLine]
+    total: Decimal | None
+    grade: str
+    # The points the department can reach itself (90 in the Sichuan system) and those of the whole system.
+    self_scored_points: Decimal
+    all_points: Decimal
+    not_self_scored: list[DepartmentIndicator] = field(default_factory=list)
+
+
+def _with_rowspans(lines: list[SheetLine]) -> list[SheetLine]:
+    """Mark the first line of each 一级 and 二级 group with the number of lines the group spans."""
+    position = 0
+    for _, level1_group in groupby(lines, key=lambda line: line.indicator.level1):
+        level1_lines = list(level1_group)
+        lines[position].level1_rowspan = len(level1_lines)
+        for _, level2_lines in groupby(level1_lines, key=lambda line: line.indicator.level2):
+            count = len(list(level2_lines))
+            lines[position].level2_rowspan = count
+            position += count
+    return lines
+
+
+def build_sheet(
+    evaluation: DepartmentEvaluation,
+    *,
+    values: Mapping[str, object] | None = None,
+    claims: Mapping[int, tuple[Decimal | None, str]] | None = None,
+) -> Sheet:
+    """The score sheet of ``evaluation`` as stored, or as it would be with ``values`` and ``claims`` applied.
+
+    ``values`` maps field names of EDITABLE_FIELDS to new values; ``claims`` maps indicator ids to (claimed
+    score, note). Nothing is written: the edit form uses this to show what an unsaved input would score.
+    """
+    if values:
+        evaluation = copy.copy(evaluation)
+        for name, value in values.items():
+            setattr(evaluation, name, value)
+    indicators = list(evaluation.fiscal_year.profile.department_indicators.all())
+    stored = {item.indicator_id: item for item in evaluation.score_items.all()} if evaluation.pk else {}
+    goal_counts = None
+    if any(indicator.formula == Formula.GOAL_ACHIEVEMENT for indicator in indicators):
+        goal_counts = quantity_indicator_counts(evaluation)
+    lines = []
+    for indicator in indicators:
+        item = stored.get(indicator.pk)
+        claimed, note = (item.claimed_score, item.note) if item else (None, "")
+        if claims is not None and indicator.pk in claims:
+            claimed, note = claims[indicator.pk]
+            note = note or ""
+        lines.append(
+            SheetLine(
+                indicator=indicator,
+                computed=computed_item_score(evaluation, indicator, goal_counts=goal_counts),
+                claimed=claimed,
+                note=note,
+                explanation=explain_item(evaluation, indicator, goal_counts),
+                missing=missing_inputs(evaluation, indicator),
+            )
+        )
+    scores = [line.score for line in lines if line.self_scored and line.score is not None]
+    total = scoring.total_score(budget=None, indicators=scores) if scores else None
+    profile = evaluation.fiscal_year.profile
+    return Sheet(
+        lines=_with_rowspans(lines),
+        total=total,
+        grade=scoring.grade_for(total=total, thresholds=profile.grade_thresholds) if total is not None else "",
+        self_scored_points=sum((i.points for i in indicators if i.self_scored), Decimal(0)),
+        all_points=sum((i.points for i in indicators), Decimal(0)),
+        not_self_scored=[i for i in indicators if not i.self_scored],
+    )
+
+
 def department_evaluation_recalculate(*, evaluation: DepartmentEvaluation) -> DepartmentEvaluation:
     """Create missing score lines from the profile's system, compute each, and store the total and grade.
 
     Side effects: creates DepartmentScoreItem rows, updates their computed_score, and the evaluation's
     computed_total and computed_grade. The total counts the self-scored items only (自评准确 is the
-    finance bureau's), using the claimed score where the department gave one.
+    finance bureau's), using the claimed score where the department gave one. The version is left alone:
+    the computed values follow from what was saved.
     """
-    profile = evaluation.fiscal_year.profile
+    sheet = build_sheet(evaluation)
     existing = {item.indicator_id: item for item in evaluation.score_items.all()}
-    total = Decimal(0)
-    any_score = False
-    for indicator in profile.department_indicators.all():
-        item = existing.get(indicator.pk) or DepartmentScoreItem.objects.create(
-            evaluation=evaluation, indicator=indicator
+    for line in sheet.lines:
+        item = existing.get(line.indicator.pk) or DepartmentScoreItem.objects.create(
+            evaluation=evaluation, indicator=line.indicator
         )
-        computed = computed_item_score(evaluation, indicator)
-        if item.computed_score != computed:
-            item.computed_score = computed
+        if item.computed_score != line.computed:
+            item.computed_score = line.computed
             item.save(update_fields=["computed_score"])
+    evaluation.computed_total = sheet.total
+    evaluation.computed_grade = sheet.grade
+    evaluation.save(update_fields=["computed_total", "computed_grade", "updated_at"])
+    return evaluation
+
+
+# --- what must hold before submitting -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """A problem shown next to a form field: ``field`` of the evaluation, or of the item of ``indicator_id``."""
+
+    field: str
+    message: str
+    indicator_id: int | None = None
+
+
+def claim_problems(line: SheetLine) -> list[FieldProblem]:
+    """What is wrong with the score claimed on one line, at any time (a draft may not hold these either)."""
+    indicator = line.indicator
+    if line.claimed is None:
+        return []
+    if not indicator.self_scored:
+        message = f"{indicator.name}由财政评价组打分，部门自评时不打分。"
+        return [FieldProblem("claimed_score", message, indicator.pk)]
+    if not 0 <= line.claimed <= indicator.points:
+        message = f"得分 {_pts(line.claimed)}超出范围，应在 0 至 {_pts(indicator.points)}之间。"
+        return [FieldProblem("claimed_score", message, indicator.pk)]
+    return []
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def submission_problems(evaluation: DepartmentEvaluation, sheet: Sheet) -> list[FieldProblem]:
+    """Everything that stops ``evaluation`` with ``sheet`` from being submitted, field by field."""
+    problems = [
+        FieldProblem(name, message) for name, message in REQUIRED_TO_SUBMIT.items() if _blank(getattr(evaluation, name))
+    ]
+    basic, project, executed = (
+        evaluation.basic_expenditure_wan,
+        evaluation.project_expenditure_wan,
+        evaluation.executed_wan,
+    )
+    if None not in (basic, project, executed) and basic + project != executed:
+        message = f"基本支出 {_wan(basic)} 与项目支出 {_wan(project)} 之和应等于全年执行数 {_wan(executed)}。"
+        problems.append(FieldProblem("project_expenditure_wan", message))
+    for line in sheet.lines:
+        indicator = line.indicator
         if not indicator.self_scored:
             continue
-        score = item.claimed_score if item.claimed_score is not None else computed
-        if score is not None:
-            total += score
-            any_score = True
-    evaluation.computed_total = scoring.round2(total) if any_score else None
-    evaluation.computed_grade = (
-        scoring.grade_for(total=evaluation.computed_total, thresholds=profile.grade_thresholds) if any_score else ""
+        problems += claim_problems(line)
+        if line.score is None:
+            if line.missing:
+                message = f"缺少计分数据（{'、'.join(line.missing)}）：请补全，或填写自评得分并说明理由。"
+            elif line.is_computable:
+                message = "无法计算得分，请填写自评得分并在说明中写明理由。"
+            else:
+                message = f"请填写自评得分（分值 {_pts(indicator.points)}）。"
+            problems.append(FieldProblem("claimed_score", message, indicator.pk))
+            continue
+        if line.note.strip():
+            continue
+        if line.is_override:
+            computed = "无法计算" if line.computed is None else f"计算得分为 {_pts(line.computed)}"
+            message = f"自评得分 {_pts(line.claimed)}与计算结果不同（{computed}），须在说明中写明理由。"
+            problems.append(FieldProblem("note", message, indicator.pk))
+        elif line.score < indicator.points:
+            message = f"得分 {_pts(line.score)}低于分值 {_pts(indicator.points)}，须说明扣分原因及改进措施。"
+            problems.append(FieldProblem("note", message, indicator.pk))
+    return problems
+
+
+# --- writes -------------------------------------------------------------------------------------------
+
+
+class StaleEditError(WorkflowError):
+    """Refused because someone saved the evaluation after the form was read; ``current`` is what they saved."""
+
+    def __init__(self, current: DepartmentEvaluation):
+        self.current = current
+        who = current.updated_by or "其他用户"
+        when = timezone.localtime(current.updated_at).strftime("%Y-%m-%d %H:%M")
+        super().__init__(
+            f"未保存：在您编辑期间，{who}于 {when} 保存了该自评的新版本（第 {current.version} 版），"
+            "为免覆盖对方的修改，您的内容没有保存。"
+        )
+
+
+class DepartmentSubmissionRefused(WorkflowError):
+    """Submit refused because the evaluation is incomplete; ``problems`` says where."""
+
+    def __init__(self, problems: list[FieldProblem]):
+        self.problems = problems
+        super().__init__(f"未能提交：发现 {len(problems)} 处需要补充或修改的地方。")
+
+
+def _locked(evaluation: DepartmentEvaluation) -> DepartmentEvaluation:
+    """The evaluation re-read under a row lock (only its own row: PostgreSQL cannot lock an outer join's side)."""
+    return (
+        DepartmentEvaluation.objects.select_for_update(of=("self",))
+        .select_related("fiscal_year__profile", "department", "updated_by")
+        .get(pk=evaluation.pk)
     )
-    evaluation.save(update_fields=["computed_total", "computed_grade", "updated_at"])
+
+
+def _require(actor, perm: str, obj, message: str) -> None:
+    if not can(actor, perm, obj):
+        raise WorkflowError(message)
+
+
+def _require_state(locked: DepartmentEvaluation, allowed: tuple[str, ...]) -> None:
+    if locked.status not in allowed:
+        labels = "、".join(str(Status(s).label) for s in allowed)
+        raise WorkflowError(f"当前状态为“{locked.get_status_display()}”，不能执行此操作（仅限“{labels}”状态）。")
+
+
+def _require_version(locked: DepartmentEvaluation, version: int | None) -> None:
+    if version is not None and locked.version != version:
+        raise StaleEditError(locked)
+
+
+def _bump(locked: DepartmentEvaluation, actor) -> list[str]:
+    locked.version += 1
+    locked.updated_by = actor
+    return ["version", "updated_by", "updated_at"]
+
+
+def _record(locked, actor, from_status, comment=""):
+    EvaluationTransition.objects.create(
+        department_evaluation=locked, from_status=from_status, to_status=locked.status, actor=actor, comment=comment
+    )
+
+
+FILL_REFUSAL = "只有本部门的主管部门审核人可以填写和提交部门整体自评。"
+REVIEW_REFUSAL = "只有本级财政审核员可以审核或退回部门整体自评。"
+
+
+def department_evaluation_start(*, fiscal_year: FiscalYear, actor) -> tuple[DepartmentEvaluation, bool]:
+    """The actor's department's evaluation of ``fiscal_year``, created as an empty draft if there is none.
+
+    Side effects: creates the DepartmentEvaluation and its score lines (one per item of the year's profile).
+    Returns (evaluation, created). Refused unless the actor is a department reviewer of the year's bureau and
+    the year is open for filling.
+    """
+    _require(
+        actor,
+        "evaluations.add_departmentevaluation",
+        fiscal_year,
+        "只有主管部门审核人可以在填报中的年度开始填写部门整体自评。",
+    )
+    with transaction.atomic():
+        evaluation, created = DepartmentEvaluation.objects.get_or_create(
+            fiscal_year=fiscal_year, department=actor.organisation, defaults={"updated_by": actor}
+        )
+        if created:
+            department_evaluation_recalculate(evaluation=evaluation)
+    return evaluation, created
+
+
+def department_evaluation_save(
+    *,
+    evaluation: DepartmentEvaluation,
+    actor,
+    version: int,
+    values: Mapping[str, object],
+    claims: Mapping[int, tuple[Decimal | None, str]],
+) -> DepartmentEvaluation:
+    """Save the draft: the fields of ``values`` and the (claimed score, note) of each item in ``claims``.
+
+    ``version`` is the version the form was read at; a save from an older version raises StaleEditError.
+    Side effects: writes the given fields and score lines, version + 1, updated_by, then recomputes the
+    computed scores, total and grade. Refused (nothing written) unless the actor is the department's reviewer,
+    the evaluation is a draft or returned, the version is current and every claimed score is within its points.
+    """
+    _require(actor, "evaluations.change_departmentevaluation", evaluation, FILL_REFUSAL)
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"不可修改的字段：{', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        locked = _locked(evaluation)
+        _require_state(locked, DepartmentEvaluation.EDITABLE)
+        _require_version(locked, version)
+        for name, value in values.items():
+            setattr(locked, name, value)
+        sheet = build_sheet(locked, claims=claims)
+        problems = [p for line in sheet.lines for p in claim_problems(line)]
+        if problems:
+            raise WorkflowError("；".join(p.message for p in problems))
+        changed = [*values, *_bump(locked, actor)]
+        locked.save(update_fields=changed)
+        items = {item.indicator_id: item for item in locked.score_items.all()}
+        for line in sheet.lines:
+            if line.indicator.pk not in claims:
+                continue
+            claimed, note = claims[line.indicator.pk]
+            item = items.get(line.indicator.pk) or DepartmentScoreItem(evaluation=locked, indicator=line.indicator)
+            item.claimed_score, item.note = claimed, (note or "").strip()
+            item.save()
+        department_evaluation_recalculate(evaluation=locked)
+    evaluation.refresh_from_db()
+    return evaluation
+
+
+def department_evaluation_submit(
+    *, evaluation: DepartmentEvaluation, actor, version: int | None = None
+) -> DepartmentEvaluation:
+    """Submit a draft or returned department-wide self-evaluation to the finance bureau.
+
+    Side effects: status → 已提交, submitted_at set, computed scores and total refreshed, the total and grade as
+    submitted kept in claimed_total / claimed_grade (later recomputation may move computed_total away from
+    them), version + 1, audit record written. Refused (nothing written) unless the actor is the department's
+    reviewer and the evaluation is a draft or returned; raises StaleEditError when ``version`` is given and no
+    longer current, and DepartmentSubmissionRefused when submission_problems finds anything.
+    """
+    _require(actor, "evaluations.change_departmentevaluation", evaluation, FILL_REFUSAL)
+    with transaction.atomic():
+        locked = _locked(evaluation)
+        _require_state(locked, DepartmentEvaluation.EDITABLE)
+        _require_version(locked, version)
+        problems = submission_problems(locked, build_sheet(locked))
+        if problems:
+            raise DepartmentSubmissionRefused(problems)
+        department_evaluation_recalculate(evaluation=locked)
+        from_status = locked.status
+        locked.status = Status.SUBMITTED
+        locked.submitted_at = timezone.now()
+        locked.claimed_total, locked.claimed_grade = locked.computed_total, locked.computed_grade
+        fields = ["status", "submitted_at", "claimed_total", "claimed_grade"]
+        locked.save(update_fields=[*fields, *_bump(locked, actor)])
+        _record(locked, actor, from_status)
+    evaluation.refresh_from_db()
+    return evaluation
+
+
+def department_evaluation_save_and_submit(
+    *,
+    evaluation: DepartmentEvaluation,
+    actor,
+    version: int,
+    values: Mapping[str, object],
+    claims: Mapping[int, tuple[Decimal | None, str]],
+) -> DepartmentEvaluation:
+    """Save the form and submit it, as one step: when the submit is refused, the save is undone too.
+
+    Side effects: those of department_evaluation_save followed by department_evaluation_submit. ``evaluation``
+    is refreshed only when both succeed.
+    """
+    # The steps work on a copy, so a refusal that undoes the save leaves the caller's object as it was read.
+    working = copy.copy(evaluation)
+    with transaction.atomic():
+        department_evaluation_save(evaluation=working, actor=actor, version=version, values=values, claims=claims)
+        department_evaluation_submit(evaluation=working, actor=actor, version=working.version)
+    evaluation.refresh_from_db()
+    return evaluation
+
+
+def department_evaluation_return(*, evaluation: DepartmentEvaluation, actor, reason: str) -> DepartmentEvaluation:
+    """Return a submitted department-wide self-evaluation to the department with the finance reviewer's reason.
+
+    Side effects: status → 已退回, return_reason stored, version + 1, audit record with the reason written.
+    """
+    _require(actor, "evaluations.review_departmentevaluation", evaluation, REVIEW_REFUSAL)
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError("退回时必须填写退回原因。")
+    with transaction.atomic():
+        locked = _locked(evaluation)
+        _require_state(locked, (Status.SUBMITTED,))
+        from_status = locked.status
+        locked.status = Status.RETURNED
+        locked.return_reason = reason
+        locked.save(update_fields=["status", "return_reason", *_bump(locked, actor)])
+        _record(locked, actor, from_status, reason)
+    evaluation.refresh_from_db()
+    return evaluation
+
+
+def department_evaluation_approve(
+    *, evaluation: DepartmentEvaluation, actor, comment: str = ""
+) -> DepartmentEvaluation:
+    """Approve a submitted department-wide self-evaluation on behalf of the finance bureau.
+
+    Side effects: status → 已审核, approved_at set, version + 1, audit record with the comment written.
+    """
+    _require(actor, "evaluations.review_departmentevaluation", evaluation, REVIEW_REFUSAL)
+    with transaction.atomic():
+        locked = _locked(evaluation)
+        _require_state(locked, (Status.SUBMITTED,))
+        from_status = locked.status
+        locked.status = Status.APPROVED
+        locked.approved_at = timezone.now()
+        locked.save(update_fields=["status", "approved_at", *_bump(locked, actor)])
+        _record(locked, actor, from_status, (comment or "").strip())
+    evaluation.refresh_from_db()
     return evaluation

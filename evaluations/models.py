@@ -80,9 +80,23 @@ class ProjectEvaluation(models.Model):
 
 
 class EvaluationTransition(models.Model):
-    """Audit record of one workflow transition: who, when, from, to, comment."""
+    """Audit record of one workflow transition: who, when, from, to, comment.
 
-    evaluation = models.ForeignKey(ProjectEvaluation, on_delete=models.CASCADE, related_name="transitions")
+    It belongs to exactly one record: a project's self-evaluation or a department-wide one. Both workflows share
+    the status codes of ProjectEvaluation.Status.
+    """
+
+    evaluation = models.ForeignKey(
+        ProjectEvaluation, null=True, blank=True, on_delete=models.CASCADE, related_name="transitions"
+    )
+    department_evaluation = models.ForeignKey(
+        "DepartmentEvaluation",
+        verbose_name="部门整体自评",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="transitions",
+    )
     from_status = models.CharField("原状态", max_length=20, choices=ProjectEvaluation.Status.choices)
     to_status = models.CharField("新状态", max_length=20, choices=ProjectEvaluation.Status.choices)
     actor = models.ForeignKey(
@@ -95,6 +109,13 @@ class EvaluationTransition(models.Model):
         verbose_name = "流转记录"
         verbose_name_plural = "流转记录"
         ordering = ["evaluation", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(evaluation__isnull=False, department_evaluation__isnull=True)
+                | Q(evaluation__isnull=True, department_evaluation__isnull=False),
+                name="evaluationtransition_records_exactly_one_thing",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
@@ -103,10 +124,16 @@ class EvaluationTransition(models.Model):
 class DepartmentEvaluation(models.Model):
     """部门整体支出绩效自评 of one department and year (SPEC §7)."""
 
+    # The codes are those of ProjectEvaluation.Status, so both workflows share EvaluationTransition.
     class Status(models.TextChoices):
         DRAFT = "draft", "草稿"
         SUBMITTED = "submitted", "已提交"
+        RETURNED = "returned", "已退回"
+        APPROVED = "approved", "已审核"
         PUBLISHED = "published", "已公开"
+
+    # States in which the department may edit its self-evaluation.
+    EDITABLE = (Status.DRAFT, Status.RETURNED)
 
     fiscal_year = models.ForeignKey(
         FiscalYear, verbose_name="年度", on_delete=models.PROTECT, related_name="department_evaluations"
@@ -119,6 +146,20 @@ class DepartmentEvaluation(models.Model):
         limit_choices_to={"kind": Organisation.Kind.DEPARTMENT},
     )
     status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.DRAFT)
+    return_reason = models.TextField("退回原因", blank=True)
+    # Counts every write through the services; a form carries the version it was read at, and a save from an
+    # older version is refused, so two people editing at once cannot silently overwrite each other.
+    version = models.PositiveIntegerField("版本", default=0)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="最后修改人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    approved_at = models.DateTimeField("审核时间", null=True, blank=True)
     initial_wan = models.DecimalField("年初预算数（万元）", **AMOUNT, null=True, blank=True)
     adjusted_wan = models.DecimalField("全年预算数（万元）", **AMOUNT, null=True, blank=True)
     executed_wan = models.DecimalField("全年执行数（万元）", **AMOUNT, null=True, blank=True)
@@ -158,6 +199,10 @@ class DepartmentEvaluation(models.Model):
                 & (Q(adjusted_wan__isnull=True) | Q(adjusted_wan__gte=0))
                 & (Q(executed_wan__isnull=True) | Q(executed_wan__gte=0)),
                 name="departmentevaluation_amounts_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="returned") | ~Q(return_reason=""),
+                name="departmentevaluation_returned_has_reason",
             ),
         ]
 

@@ -9,7 +9,7 @@ from rules.permissions import permissions as registered_permissions
 
 from accounts.permissions import can
 from budgets.models import Project
-from evaluations.models import ProjectEvaluation
+from evaluations.models import DepartmentEvaluation, ProjectEvaluation
 from evaluations.tests.factories import (
     CAST_NAMES,
     DepartmentEvaluationFactory,
@@ -30,9 +30,22 @@ EVALUATION_PERMS = (
     "evaluations.publish_projectevaluation",
 )
 DEPARTMENT_EVALUATION_PERMS = ("evaluations.view_departmentevaluation", "evaluations.change_departmentevaluation")
-# Asked without an object, or of a fiscal year: the role alone decides.
-MODEL_PERMS = ("budgets.add_project", "budgets.view_fiscalyear", "evaluations.manage_data")
-ALL_PERMS = PROJECT_PERMS + EVALUATION_PERMS + DEPARTMENT_EVALUATION_PERMS + MODEL_PERMS
+# The department-wide workflow: who may act, and what may be done in the evaluation's current state.
+DEPARTMENT_WORKFLOW_PERMS = (
+    "evaluations.edit_departmentevaluation",
+    "evaluations.submit_departmentevaluation",
+    "evaluations.review_departmentevaluation",
+    "evaluations.return_departmentevaluation",
+    "evaluations.approve_departmentevaluation",
+)
+# Asked without an object, or of a fiscal year: the role (and the year) alone decide.
+MODEL_PERMS = (
+    "budgets.add_project",
+    "budgets.view_fiscalyear",
+    "evaluations.manage_data",
+    "evaluations.add_departmentevaluation",
+)
+ALL_PERMS = PROJECT_PERMS + EVALUATION_PERMS + DEPARTMENT_EVALUATION_PERMS + DEPARTMENT_WORKFLOW_PERMS + MODEL_PERMS
 
 
 class World:
@@ -64,9 +77,9 @@ class World:
             return self.unit.project
         if perm in EVALUATION_PERMS:
             return self.unit
-        if perm in DEPARTMENT_EVALUATION_PERMS:
+        if perm in DEPARTMENT_EVALUATION_PERMS + DEPARTMENT_WORKFLOW_PERMS:
             return self.department_evaluation
-        if perm == "budgets.view_fiscalyear":
+        if perm in ("budgets.view_fiscalyear", "evaluations.add_departmentevaluation"):
             return self.year
         return None
 
@@ -90,7 +103,7 @@ def _object_at(world, place, perm):
     evaluation = getattr(world, place)
     if perm in PROJECT_PERMS:
         return evaluation.project
-    if perm in DEPARTMENT_EVALUATION_PERMS:
+    if perm in DEPARTMENT_EVALUATION_PERMS + DEPARTMENT_WORKFLOW_PERMS:
         return world.department_evaluation
     return evaluation
 
@@ -189,6 +202,87 @@ def test_who_holds_each_permission_on_the_department_wide_evaluation(cast, world
         ("evaluations.change_departmentevaluation", "department_evaluation"): ["department_reviewer"],
         ("evaluations.change_departmentevaluation", "other_department_evaluation"): ["other_department_reviewer"],
         ("evaluations.change_departmentevaluation", "other_bureau_department_evaluation"): [],
+    }
+
+
+def _in_state(department_evaluation, status):
+    department_evaluation.status = status
+    department_evaluation.return_reason = (
+        "请补充预算调剂说明。" if status == DepartmentEvaluation.Status.RETURNED else ""
+    )
+    department_evaluation.save(update_fields=["status", "return_reason"])
+    return department_evaluation
+
+
+def test_who_may_do_what_with_the_department_wide_evaluation_in_each_state(cast, world):
+    holders = {}
+
+    for status in DepartmentEvaluation.Status.values:
+        evaluation = _in_state(world.department_evaluation, status)
+        holders[status] = {perm.split(".")[1]: _holders(cast, perm, evaluation) for perm in DEPARTMENT_WORKFLOW_PERMS}
+
+    filling = {
+        "edit_departmentevaluation": ["department_reviewer"],
+        "submit_departmentevaluation": ["department_reviewer"],
+        "review_departmentevaluation": ["finance_reviewer"],
+        "return_departmentevaluation": [],
+        "approve_departmentevaluation": [],
+    }
+    signed_off = filling | {"edit_departmentevaluation": [], "submit_departmentevaluation": []}
+    assert holders == {
+        "draft": filling,
+        "submitted": {
+            "edit_departmentevaluation": [],
+            "submit_departmentevaluation": [],
+            "review_departmentevaluation": ["finance_reviewer"],
+            "return_departmentevaluation": ["finance_reviewer"],
+            "approve_departmentevaluation": ["finance_reviewer"],
+        },
+        "returned": filling,
+        "approved": signed_off,
+        "published": signed_off,
+    }
+
+
+def test_only_the_other_departments_reviewer_fills_its_evaluation_and_only_this_bureau_reviews_it(cast, world):
+    draft = world.other_department_evaluation
+    submitted = _in_state(world.other_bureau_department_evaluation, DepartmentEvaluation.Status.SUBMITTED)
+
+    holders = {
+        ("other_department", perm.split(".")[1]): _holders(cast, perm, draft) for perm in DEPARTMENT_WORKFLOW_PERMS
+    } | {("other_bureau", perm.split(".")[1]): _holders(cast, perm, submitted) for perm in DEPARTMENT_WORKFLOW_PERMS}
+
+    assert holders == {
+        ("other_department", "edit_departmentevaluation"): ["other_department_reviewer"],
+        ("other_department", "submit_departmentevaluation"): ["other_department_reviewer"],
+        ("other_department", "review_departmentevaluation"): ["finance_reviewer"],
+        ("other_department", "return_departmentevaluation"): [],
+        ("other_department", "approve_departmentevaluation"): [],
+        ("other_bureau", "edit_departmentevaluation"): [],
+        ("other_bureau", "submit_departmentevaluation"): [],
+        ("other_bureau", "review_departmentevaluation"): ["other_bureau_finance_reviewer"],
+        ("other_bureau", "return_departmentevaluation"): ["other_bureau_finance_reviewer"],
+        ("other_bureau", "approve_departmentevaluation"): ["other_bureau_finance_reviewer"],
+    }
+
+
+def test_department_reviewers_of_the_bureau_may_start_a_department_wide_evaluation_only_in_an_open_year(
+    cast, org, world
+):
+    closed = FiscalYearFactory(finance_bureau=org.bureau, year=2023, status="closed")
+    published = FiscalYearFactory(finance_bureau=org.bureau, year=2022, status="published")
+    other_bureaus = FiscalYearFactory(finance_bureau=org.other_bureau, year=2025)
+
+    holders = {
+        name: _holders(cast, "evaluations.add_departmentevaluation", year)
+        for name, year in (("open", world.year), ("closed", closed), ("published", published), ("other", other_bureaus))
+    }
+
+    assert holders == {
+        "open": ["department_reviewer", "other_department_reviewer"],
+        "closed": [],
+        "published": [],
+        "other": [],
     }
 
 
@@ -350,9 +444,15 @@ def test_an_admin_superuser_holds_only_the_object_permissions_the_rules_give_the
         "evaluations.publish_projectevaluation": (True, False),
         "evaluations.view_departmentevaluation": (True, True),
         "evaluations.change_departmentevaluation": (True, False),
+        "evaluations.edit_departmentevaluation": (True, False),
+        "evaluations.submit_departmentevaluation": (True, False),
+        "evaluations.review_departmentevaluation": (True, False),
+        "evaluations.return_departmentevaluation": (True, False),
+        "evaluations.approve_departmentevaluation": (True, False),
         "budgets.add_project": (True, False),
         "budgets.view_fiscalyear": (True, True),
         "evaluations.manage_data": (True, True),
+        "evaluations.add_departmentevaluation": (True, False),
     }
 
 
@@ -372,7 +472,7 @@ def test_an_admin_superuser_sees_nothing_of_another_bureau(cast, world):
 def test_a_user_without_an_organisation_sees_and_changes_no_record(cast, world):
     granted = [
         perm
-        for perm in PROJECT_PERMS + EVALUATION_PERMS + DEPARTMENT_EVALUATION_PERMS
+        for perm in PROJECT_PERMS + EVALUATION_PERMS + DEPARTMENT_EVALUATION_PERMS + DEPARTMENT_WORKFLOW_PERMS
         for place in ("unit", "department", "foreign_unit", "other_bureau")
         if can(cast.no_organisation, perm, _object_at(world, place, perm))
     ]
