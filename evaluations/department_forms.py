@@ -10,7 +10,7 @@ from decimal import Decimal
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from evaluations.department import (
+from evaluations.department_sheet import (
     BUDGET_FIELDS,
     EDITABLE_FIELDS,
     FORMULA_INPUTS,

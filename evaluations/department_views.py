@@ -20,25 +20,27 @@ from accounts.permissions import can, get_object_for_user
 from budgets.models import FiscalYear
 from evaluations import scoring
 from evaluations.department import (
-    BUDGET_FIELDS,
-    FORMULA_INPUTS,
-    RATE_FIELDS,
     DepartmentSubmissionRefused,
     StaleEditError,
     WorkflowError,
-    build_sheet,
     department_evaluation_approve,
     department_evaluation_return,
     department_evaluation_save,
     department_evaluation_save_and_submit,
     department_evaluation_start,
     department_evaluation_submit,
+)
+from evaluations.department_forms import DepartmentEditForm
+from evaluations.department_sheet import (
+    BUDGET_FIELDS,
+    FORMULA_INPUTS,
+    RATE_FIELDS,
+    build_sheet,
     field_label,
     finance_review,
     inputs_for,
     submission_problems,
 )
-from evaluations.department_forms import DepartmentEditForm
 from evaluations.models import DepartmentEvaluation
 from evaluations.richtext import opinion_paragraphs
 

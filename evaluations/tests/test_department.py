@@ -13,10 +13,8 @@ from django.utils import timezone
 from budgets.models import RuleProfile
 from evaluations.department import (
     DepartmentSubmissionRefused,
-    FieldProblem,
     StaleEditError,
     WorkflowError,
-    build_sheet,
     department_evaluation_approve,
     department_evaluation_recalculate,
     department_evaluation_return,
@@ -24,9 +22,13 @@ from evaluations.department import (
     department_evaluation_save_and_submit,
     department_evaluation_start,
     department_evaluation_submit,
-    submission_problems,
 )
 from evaluations.department_forms import DepartmentEditForm
+from evaluations.department_sheet import (
+    FieldProblem,
+    build_sheet,
+    submission_problems,
+)
 from evaluations.models import DepartmentEvaluation, DepartmentScoreItem, EvaluationTransition, ProjectEvaluation
 from evaluations.tests.factories import (
     CAST_NAMES,

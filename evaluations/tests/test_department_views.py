@@ -11,7 +11,10 @@ from django.urls import reverse
 
 from accounts.models import Organisation
 from budgets.models import DepartmentIndicator, RuleProfile
-from evaluations.department import department_evaluation_recalculate, department_evaluation_save
+from evaluations.department import (
+    department_evaluation_recalculate,
+    department_evaluation_save,
+)
 from evaluations.models import DepartmentEvaluation, DepartmentScoreItem
 from evaluations.tests.factories import (
     CAST_NAMES,
