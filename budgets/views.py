@@ -124,6 +124,7 @@ def _render_form(request, project, forms_, *, problems=(), status=200):
         {
             "project": project,
             "profile": profile,
+            "sichuan": profile.layout == profile.Layout.SICHUAN,
             "form": form,
             "budget_formset": budget_formset,
             "indicator_formset": indicator_formset,
@@ -248,8 +249,9 @@ def _row_hint(line):
         return scoring.qualitative_band(label=indicator.actual_label, weight=indicator.weight).describe()
     if result and result.over_achieved:
         return f"完成率 {percent(result.completion)}，高于指标值较多：须说明偏差原因，可适度调减分值"
-    if result and scoring.FLAG_NOT_NUMERIC in result.flags:
-        return "定量指标的指标值和完成值须为数值"
+    if result and scoring.FLAG_NOT_NUMERIC in result.flags and indicator.target_value is None and indicator.target_text:
+        # A missing actual is normal while filling; a target that is not a number is worth saying at once.
+        return "定量指标的指标值须为数值（如 95 或 ≥95%），否则无法计算得分"
     return ""
 
 
