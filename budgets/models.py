@@ -188,8 +188,12 @@ class DepartmentIndicator(models.Model):
 class FiscalYear(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "填报中"
-        CLOSED = "closed", "已截止"
+        CLOSED = "closed", "财政审核中"
+        FINALISED = "finalised", "已定稿"
         PUBLISHED = "published", "已公开"
+
+    # Once finalised, records are read-only for everyone but the admin.
+    LOCKED = (Status.FINALISED, Status.PUBLISHED)
 
     finance_bureau = models.ForeignKey(
         Organisation,

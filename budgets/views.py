@@ -12,8 +12,11 @@ from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
 from accounts.permissions import can, get_object_for_user
+from accounts.rules import is_finance_reviewer
 from evaluations import scoring
 from evaluations.models import ProjectEvaluation
+from evaluations.review import REVIEWABLE
+from evaluations.review_views import can_see_finance_result
 from evaluations.scorecard import build_scorecard, score_rows
 from evaluations.services import SubmissionRefused, WorkflowError, evaluation_submit
 from evaluations.validation import submission_problems
@@ -311,6 +314,10 @@ def project_detail(request, pk):
             "profile": profile,
             "card": build_scorecard(project, profile),
             "transitions": project.evaluation.transitions.select_related("actor"),
+            "finance_result_visible": can_see_finance_result(request.user, project.evaluation),
+            "may_sample": is_finance_reviewer(request.user)
+            and project.evaluation.status in REVIEWABLE
+            and getattr(project.evaluation, "review", None) is None,
         },
     )
 

@@ -6,5 +6,6 @@ urlpatterns = [
     path("projects/", include("budgets.urls")),
     path("review/", include("evaluations.urls")),
     path("department/", include("evaluations.department_urls")),
+    path("finance/", include("evaluations.review_urls")),
     path("admin/", admin.site.urls),
 ]

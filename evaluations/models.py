@@ -302,6 +302,9 @@ class FinanceReview(models.Model):
     )
     selection = models.CharField("入选方式", max_length=20, choices=Selection.choices, default=Selection.RANDOM)
     selection_reason = models.TextField("入选说明", blank=True)
+    # A record taken out of the sample by hand stays listed, with who, when and why.
+    excluded = models.BooleanField("已移出样本", default=False)
+    excluded_reason = models.TextField("移出原因", blank=True)
     status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.DRAFT)
     grade = models.CharField("财政抽查审核结果", max_length=2, choices=Grade.choices, blank=True)
     reviewer_total = models.DecimalField("核查总分", **POINTS, null=True, blank=True)

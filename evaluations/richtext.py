@@ -1,11 +1,12 @@
-"""Sanitising the finance reviewer's opinion: paragraphs, lists and bold only (SPEC §8)."""
+"""Sanitising the finance reviewer's opinion: paragraphs, lists, bold and italics only (SPEC §8)."""
 
 import html
 import re
 
 import nh3
 
-OPINION_TAGS = {"p", "br", "ol", "ul", "li", "strong", "b"}
+# Exactly what the opinion editor produces; everything else (img, a, style, on* attributes) is dropped.
+OPINION_TAGS = {"p", "br", "ol", "ul", "li", "strong", "em"}
 _LOOKS_LIKE_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")
 
 

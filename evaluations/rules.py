@@ -80,4 +80,21 @@ rules.add_perm(
 rules.add_perm(
     "evaluations.approve_departmentevaluation", may_review_department_evaluation & department_evaluation_is_submitted
 )
+
+
+@rules.predicate
+def fiscal_year_is_own_bureau(user, fiscal_year):
+    return fiscal_year is not None and user.organisation_id == fiscal_year.finance_bureau_id
+
+
+@rules.predicate
+def review_is_own_bureau(user, review):
+    if review is None:
+        return False
+    target = review.evaluation.project.unit if review.evaluation_id else review.department_evaluation.department
+    return organisation_is_within(target, user)
+
+
+rules.add_perm("evaluations.draw_sample", is_finance_reviewer & fiscal_year_is_own_bureau)
+rules.add_perm("evaluations.review_financereview", is_finance_reviewer & review_is_own_bureau)
 rules.add_perm("evaluations.manage_data", is_admin)

@@ -13,7 +13,7 @@ from accounts.models import Organisation, User
 from budgets.models import FiscalYear
 from budgets.services import project_create
 from evaluations.demo import load_demo
-from evaluations.models import DepartmentEvaluation
+from evaluations.models import DepartmentEvaluation, FinanceReview
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,13 @@ MATRIX = {
     "department:edit": ("get", "department", (403, 403, 200, 403, 403)),
     "department:submit": ("post", "department", (403, 403, 302, 403, 403)),
     "department:return": ("post", "department", (403, 403, 403, 302, 403)),
+    "finance:board": ("get", None, (403, 403, 403, 200, 403)),
+    "finance:draw": ("post", "year", (403, 403, 403, 302, 403)),
+    "finance:finalise": ("post", "year", (403, 403, 403, 302, 403)),
+    "finance:sample_add": ("post", "evaluation", (403, 403, 403, 302, 403)),
+    "finance:review": ("get", "review", (403, 403, 403, 200, 403)),
+    "finance:reopen": ("post", "review", (403, 403, 403, 302, 403)),
+    "finance:remove": ("post", "review", (403, 403, 403, 302, 403)),
     "department:approve": ("post", "department", (403, 403, 403, 302, 403)),
 }
 
@@ -70,7 +77,9 @@ def demo(django_db_setup, django_db_blocker):
         own = project_create(fiscal_year=year, unit=unit, name="矩阵测试项目")
         department = Organisation.objects.get(name="东莞市人力资源和社会保障局")
         DepartmentEvaluation.objects.create(fiscal_year=year, department=department)
+        review = FinanceReview.objects.get(evaluation__project__name="促进创业带动就业补贴（一级）")
         yield {
+            "review": {"pk": review.pk},
             "project": {"pk": own.pk},
             "evaluation": {"pk": own.evaluation.pk},
             "year": {"year": year.year},

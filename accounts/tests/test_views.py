@@ -6,7 +6,7 @@ import pytest
 from django.http import QueryDict
 from django.urls import URLResolver, get_resolver, reverse
 
-from evaluations.tests.factories import CAST_NAMES, DepartmentEvaluationFactory
+from evaluations.tests.factories import CAST_NAMES, DepartmentEvaluationFactory, FinanceReviewFactory
 
 WRONG_CREDENTIALS = "请输入一个正确的用户名和密码。注意，两者都区分大小写。"
 
@@ -204,7 +204,13 @@ def url_kwargs(org, year, evaluation):
     login would answer 200, 403 or 404 instead of redirecting, and fail the walk."""
     project = evaluation.project
     # Patterns whose kwargs the conventional names below do not settle, e.g. "evaluations:detail": {"pk": …}.
-    by_pattern = {}
+    review = FinanceReviewFactory(evaluation=evaluation)
+    by_pattern = {
+        "finance:sample_add": {"pk": evaluation.pk},
+        "finance:review": {"pk": review.pk},
+        "finance:reopen": {"pk": review.pk},
+        "finance:remove": {"pk": review.pk},
+    }
     by_kwarg = {
         "project_pk": project.pk,
         "evaluation_pk": evaluation.pk,

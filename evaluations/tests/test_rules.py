@@ -45,7 +45,16 @@ MODEL_PERMS = (
     "evaluations.manage_data",
     "evaluations.add_departmentevaluation",
 )
-ALL_PERMS = PROJECT_PERMS + EVALUATION_PERMS + DEPARTMENT_EVALUATION_PERMS + DEPARTMENT_WORKFLOW_PERMS + MODEL_PERMS
+# The finance review's permissions; their holders are tested in evaluations/tests/test_review.py.
+FINANCE_REVIEW_PERMS = ("evaluations.draw_sample", "evaluations.review_financereview")
+ALL_PERMS = (
+    PROJECT_PERMS
+    + EVALUATION_PERMS
+    + DEPARTMENT_EVALUATION_PERMS
+    + DEPARTMENT_WORKFLOW_PERMS
+    + MODEL_PERMS
+    + FINANCE_REVIEW_PERMS
+)
 
 
 class World:

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import review_views as views
+
+app_name = "finance"
+
+urlpatterns = [
+    path("", views.review_board, name="board"),
+    path("<int:year>/draw/", views.sample_draw_view, name="draw"),
+    path("<int:year>/finalise/", views.year_finalise_view, name="finalise"),
+    path("evaluations/<int:pk>/add/", views.sample_add_view, name="sample_add"),
+    path("reviews/<int:pk>/", views.review_detail, name="review"),
+    path("reviews/<int:pk>/reopen/", views.review_reopen_view, name="reopen"),
+    path("reviews/<int:pk>/remove/", views.review_remove_view, name="remove"),
+]

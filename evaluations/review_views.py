@@ -1,0 +1,363 @@
+"""The finance reviewer's pages: the year's review board with the draw, one review, finalising the year."""
+
+import django_tables2 as tables
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_http_methods, require_POST
+from django_tables2.paginators import LazyPaginator
+
+from accounts.models import Organisation
+from accounts.permissions import can, get_object_for_user
+from accounts.rules import is_finance_reviewer
+from budgets.models import FiscalYear, ProfileLevel1
+from budgets.selectors import fiscal_years_visible_to
+from budgets.tables import percent
+from evaluations.models import FinanceReview, Grade, ProjectEvaluation
+from evaluations.quality import project_findings
+from evaluations.scorecard import build_scorecard
+
+from .review import (
+    REVIEWABLE,
+    accuracy_of,
+    draft_opinion,
+    fiscal_year_finalise,
+    fiscal_year_publish,
+    open_reviews,
+    population,
+    review_complete,
+    review_reopen,
+    review_save,
+    rule_label,
+    sample_add,
+    sample_draw,
+    sample_remove,
+)
+from .review_forms import HUNDRED, DrawForm, IndicatorCheckForm, ReasonForm, ReviewForm
+from .services import WorkflowError
+
+
+class ReviewBoardTable(tables.Table):
+    department = tables.Column(verbose_name="主管部门", accessor="project__unit__department", orderable=False)
+    unit = tables.Column(verbose_name="预算单位", accessor="project__unit__name")
+    project = tables.Column(verbose_name="项目名称", accessor="project__name")
+    self_grade = tables.Column(verbose_name="自评结果", accessor="self_grade", orderable=False)
+    rate = tables.Column(verbose_name="执行率", empty_values=(), orderable=False, attrs={"td": {"class": "num"}})
+    sample = tables.Column(verbose_name="抽查样本", empty_values=(), orderable=False)
+    finance_grade = tables.Column(verbose_name="财政抽查审核结果", accessor="review__grade", orderable=False)
+    findings = tables.Column(verbose_name="审核提示", empty_values=(), orderable=False, attrs={"td": {"class": "num"}})
+    action = tables.Column(verbose_name="", empty_values=(), orderable=False)
+
+    class Meta:
+        attrs = {"class": "grid"}
+        empty_text = "该年度还没有部门已审核的项目。"
+        per_page_field = "unchecked_per_page"
+
+    def render_rate(self, record):
+        card = build_scorecard(record.project, record.project.fiscal_year.profile)
+        record.card = card
+        return percent(card.budget.rate) if card.budget and card.budget.rate is not None else "—"
+
+    def render_sample(self, record):
+        review = getattr(record, "review", None)
+        if review is None:
+            return "—"
+        if review.excluded:
+            return format_html('<span class="muted">已移出：{}</span>', review.excluded_reason)
+        return format_html(
+            '{}<br><small class="muted">{}</small>', review.get_selection_display(), review.selection_reason
+        )
+
+    def render_findings(self, record):
+        card = getattr(record, "card", None) or build_scorecard(record.project, record.project.fiscal_year.profile)
+        return len(project_findings(record.project, card=card))
+
+    def render_action(self, record):
+        review = getattr(record, "review", None)
+        if review is not None and not review.excluded:
+            label = "查看" if review.status == FinanceReview.Status.COMPLETED else "审核"
+            return format_html(
+                '<a class="button" href="{}">{}（{}）</a>',
+                reverse("finance:review", args=[review.pk]),
+                label,
+                review.get_status_display(),
+            )
+        return format_html('<a href="{}">查看自评表</a>', reverse("budgets:project_detail", args=[record.project_id]))
+
+
+def _finance_only(user):
+    if not is_finance_reviewer(user):
+        raise PermissionDenied("只有财政审核员可以进行财政抽查审核。")
+
+
+def _year_for(request):
+    years = fiscal_years_visible_to(request.user).order_by("-year")
+    chosen = request.GET.get("year")
+    if chosen:
+        return get_object_or_404(years, year=chosen), years
+    with_records = years.filter(projects__evaluation__status__in=REVIEWABLE).distinct()
+    return (with_records.first() or years.first()), years
+
+
+@login_required
+def review_board(request):
+    """Every approved evaluation of the year by department and unit, with its sample and review status."""
+    _finance_only(request.user)
+    year, years = _year_for(request)
+    if year is None:
+        return render(request, "evaluations/review_board.html", {"year": None, "years": years})
+    rows = (
+        population(year)
+        .select_related("project__unit__parent", "project__fiscal_year__profile", "review")
+        .prefetch_related(
+            "project__budget_lines",
+            "project__indicators",
+            Prefetch("project__fiscal_year__profile__level1_categories", queryset=ProfileLevel1.objects.all()),
+        )
+        .order_by("project__sort_order", "project__unit__name", "project__name", "pk")
+    )
+    status_filter = request.GET.get("sample", "")
+    if status_filter == "in":
+        rows = rows.filter(review__isnull=False, review__excluded=False)
+    elif status_filter == "out":
+        rows = rows.filter(review__isnull=True)
+    grade_filter = request.GET.get("grade", "")
+    if grade_filter in Grade.values:
+        rows = rows.filter(review__grade=grade_filter)
+    department_filter = request.GET.get("department", "")
+    if department_filter.isdigit():
+        rows = rows.filter(Q(project__unit_id=department_filter) | Q(project__unit__parent_id=department_filter))
+    table = ReviewBoardTable(rows)
+    tables.RequestConfig(request, paginate={"per_page": 25, "paginator_class": LazyPaginator}).configure(table)
+    departments = Organisation.objects.departments().filter(parent=year.finance_bureau).order_by("name")
+    sample = getattr(year, "sample", None)
+    reviews = FinanceReview.objects.filter(evaluation__project__fiscal_year=year)
+    counts = {
+        "population": population(year).count(),
+        "sampled": reviews.filter(excluded=False).count(),
+        "completed": reviews.filter(excluded=False, status=FinanceReview.Status.COMPLETED).count(),
+        "open": open_reviews(year).count(),
+    }
+    return render(
+        request,
+        "evaluations/review_board.html",
+        {
+            "year": year,
+            "years": years,
+            "table": table,
+            "sample": sample,
+            "sample_rules": [rule_label(rule) for rule in (sample.rules if sample else [])],
+            "counts": counts,
+            "draw_form": DrawForm(departments=departments, initial={"seed": sample.random_seed if sample else None}),
+            "departments": departments,
+            "filters": {"sample": status_filter, "grade": grade_filter, "department": department_filter},
+            "grades": Grade.choices,
+            "locked": year.status in FiscalYear.LOCKED,
+        },
+    )
+
+
+@login_required
+@require_POST
+def sample_draw_view(request, year):
+    fiscal_year = get_object_or_404(fiscal_years_visible_to(request.user), year=year)
+    _finance_only(request.user)
+    departments = Organisation.objects.departments().filter(parent=fiscal_year.finance_bureau)
+    form = DrawForm(request.POST, departments=departments)
+    board = f"{reverse('finance:board')}?year={fiscal_year.year}"
+    if not form.is_valid():
+        messages.error(request, "抽样条件有误：" + "；".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(board)
+    try:
+        sample, draw = sample_draw(
+            fiscal_year=fiscal_year,
+            actor=request.user,
+            ratio=form.cleaned_data["ratio_percent"] / HUNDRED,
+            rules=form.rules(),
+            seed=form.cleaned_data["seed"],
+        )
+    except WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"已从 {draw.population_size} 个项目中抽取 {len(draw.forced) + len(draw.random_ids)} 个"
+            f"（规则必选 {len(draw.forced)} 个，随机 {len(draw.random_ids)} 个），随机种子 {sample.random_seed}。",
+        )
+    return redirect(board)
+
+
+@login_required
+@require_POST
+def sample_add_view(request, pk):
+    _finance_only(request.user)
+    evaluation = get_object_for_user(
+        request.user,
+        ProjectEvaluation.objects.select_related("project__fiscal_year"),
+        "evaluations.view_projectevaluation",
+        pk=pk,
+    )
+    try:
+        review = sample_add(evaluation=evaluation, actor=request.user, reason=request.POST.get("reason", ""))
+    except WorkflowError as error:
+        messages.error(request, str(error))
+        return redirect("budgets:project_detail", pk=evaluation.project_id)
+    messages.success(request, f"已将“{evaluation.project.name}”加入抽查样本。")
+    return redirect("finance:review", pk=review.pk)
+
+
+def _review_for(request, pk):
+    queryset = FinanceReview.objects.select_related(
+        "evaluation__project__unit__parent", "evaluation__project__fiscal_year__profile", "department_evaluation"
+    )
+    return get_object_for_user(request.user, queryset, "evaluations.review_financereview", pk=pk)
+
+
+def _indicator_forms(project, review, data=None):
+    checked = {s.indicator_id: s for s in review.indicator_scores.all()}
+    forms_ = []
+    for indicator in project.indicators.all():
+        if indicator.is_blank:
+            continue
+        existing = checked.get(indicator.pk)
+        initial = {"checked_score": existing.checked_score, "remark": existing.remark} if existing else {}
+        forms_.append(IndicatorCheckForm(data, prefix=f"ind-{indicator.pk}", initial=initial, indicator=indicator))
+    return forms_
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_detail(request, pk):
+    """One sampled project: the table as submitted, the findings, the accuracy, and the reviewer's inputs."""
+    review = _review_for(request, pk)
+    if review.evaluation_id is None:
+        return redirect(
+            "department:detail",
+            year=review.department_evaluation.fiscal_year.year,
+            department_pk=review.department_evaluation.department_id,
+        )
+    evaluation = review.evaluation
+    project = evaluation.project
+    profile = project.fiscal_year.profile
+    card = build_scorecard(project, profile)
+    year_locked = project.fiscal_year.status in FiscalYear.LOCKED
+    read_only = review.status == FinanceReview.Status.COMPLETED or year_locked or review.excluded
+
+    initial = {"grade": review.grade, "reviewer_total": review.reviewer_total, "opinion_html": review.opinion_html}
+    form = ReviewForm(request.POST or None, initial=initial)
+    indicator_forms = _indicator_forms(project, review, request.POST or None)
+
+    if request.method == "POST":
+        if read_only:
+            messages.error(request, "该审核当前只读。")
+            return redirect("finance:review", pk=review.pk)
+        action = request.POST.get("action", "save")
+        if action == "draft_opinion":
+            # The draft replaces nothing that is saved: it comes back in the editor for the reviewer to edit.
+            data = request.POST.copy()
+            data["opinion_html"] = draft_opinion(project=project, card=card)
+            form = ReviewForm(data)
+            messages.info(request, "已根据数据起草审核意见，请修改完善后保存。")
+        elif form.is_valid() and all(f.is_valid() for f in indicator_forms):
+            checked = {
+                f.indicator.pk: (f.cleaned_data["checked_score"], f.cleaned_data["remark"].strip())
+                for f in indicator_forms
+                if f.cleaned_data.get("checked_score") is not None
+            }
+            try:
+                review_save(
+                    review=review,
+                    actor=request.user,
+                    grade=form.cleaned_data["grade"],
+                    opinion_html=form.cleaned_data["opinion_html"],
+                    reviewer_total=form.cleaned_data["reviewer_total"],
+                    checked_scores=checked,
+                    card=card,
+                )
+                if action == "complete":
+                    review_complete(review=review, actor=request.user)
+                    messages.success(request, f"已完成“{project.name}”的财政抽查审核。")
+                    return redirect(f"{reverse('finance:board')}?year={project.fiscal_year.year}")
+            except WorkflowError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, "审核草稿已保存。")
+            return redirect("finance:review", pk=review.pk)
+        else:
+            messages.error(request, "有内容未能保存，请按提示修改。")
+
+    review.refresh_from_db()
+    return render(
+        request,
+        "evaluations/review_detail.html",
+        {
+            "review": review,
+            "evaluation": evaluation,
+            "project": project,
+            "profile": profile,
+            "card": card,
+            "findings": project_findings(project, profile, card),
+            "accuracy": accuracy_of(review),
+            "form": form,
+            "indicator_forms": indicator_forms,
+            "read_only": read_only,
+            "year_locked": year_locked,
+            "reason_form": ReasonForm(),
+            "transitions": evaluation.transitions.select_related("actor"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def review_reopen_view(request, pk):
+    review = _review_for(request, pk)
+    try:
+        review_reopen(review=review, actor=request.user, reason=request.POST.get("reason", ""))
+    except WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "审核已重新打开。")
+    return redirect("finance:review", pk=review.pk)
+
+
+@login_required
+@require_POST
+def review_remove_view(request, pk):
+    review = _review_for(request, pk)
+    try:
+        sample_remove(review=review, actor=request.user, reason=request.POST.get("reason", ""))
+    except WorkflowError as error:
+        messages.error(request, str(error))
+        return redirect("finance:review", pk=review.pk)
+    messages.success(request, "已移出抽查样本，原因已记录。")
+    return redirect(f"{reverse('finance:board')}?year={review.evaluation.project.fiscal_year.year}")
+
+
+@login_required
+@require_POST
+def year_finalise_view(request, year):
+    _finance_only(request.user)
+    fiscal_year = get_object_or_404(fiscal_years_visible_to(request.user), year=year)
+    action = fiscal_year_publish if request.POST.get("action") == "publish" else fiscal_year_finalise
+    try:
+        fiscal_year = action(fiscal_year=fiscal_year, actor=request.user)
+    except WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{fiscal_year.year}年度已{fiscal_year.get_status_display()}。")
+    return redirect(f"{reverse('finance:board')}?year={fiscal_year.year}")
+
+
+def can_see_finance_result(user, evaluation) -> bool:
+    """Finance staff see a review at once; units and departments once the year is published."""
+    review = getattr(evaluation, "review", None)
+    if review is None or review.excluded or review.status != FinanceReview.Status.COMPLETED:
+        return can(user, "evaluations.review_financereview", review) if review else False
+    return evaluation.project.fiscal_year.status == FiscalYear.Status.PUBLISHED or can(
+        user, "evaluations.review_financereview", review
+    )
