@@ -12,4 +12,5 @@ urlpatterns = [
     path("reviews/<int:pk>/", views.review_detail, name="review"),
     path("reviews/<int:pk>/reopen/", views.review_reopen_view, name="reopen"),
     path("reviews/<int:pk>/remove/", views.review_remove_view, name="remove"),
+    path("departments/<int:pk>/review/", views.department_review, name="department_review"),
 ]

@@ -17,7 +17,8 @@ from accounts.rules import is_finance_reviewer
 from budgets.models import FiscalYear, ProfileLevel1
 from budgets.selectors import fiscal_years_visible_to
 from budgets.tables import percent
-from evaluations.models import FinanceReview, Grade, ProjectEvaluation
+from evaluations.department import department_evaluation_recalculate
+from evaluations.models import DepartmentEvaluation, FinanceReview, Grade, ProjectEvaluation
 from evaluations.quality import project_findings
 from evaluations.scorecard import build_scorecard
 
@@ -349,7 +350,7 @@ def year_finalise_view(request, year):
     except WorkflowError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"{fiscal_year.year}年度已{fiscal_year.get_status_display()}。")
+        messages.success(request, f"{fiscal_year.year}年度{fiscal_year.get_status_display()}。")
     return redirect(f"{reverse('finance:board')}?year={fiscal_year.year}")
 
 
@@ -360,4 +361,58 @@ def can_see_finance_result(user, evaluation) -> bool:
         return can(user, "evaluations.review_financereview", review) if review else False
     return evaluation.project.fiscal_year.status == FiscalYear.Status.PUBLISHED or can(
         user, "evaluations.review_financereview", review
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def department_review(request, pk):
+    """The finance review of a department-wide self-evaluation: grade, 评价组抽查得分, opinion (SPEC §5.4, §7)."""
+    _finance_only(request.user)
+    evaluation = get_object_for_user(
+        request.user,
+        DepartmentEvaluation.objects.select_related("fiscal_year__profile", "department"),
+        "evaluations.view_departmentevaluation",
+        pk=pk,
+    )
+    review, _ = FinanceReview.objects.get_or_create(
+        department_evaluation=evaluation,
+        defaults={"selection": FinanceReview.Selection.MANUAL, "selection_reason": "部门整体支出绩效自评"},
+    )
+    read_only = review.status == FinanceReview.Status.COMPLETED or evaluation.fiscal_year.status in FiscalYear.LOCKED
+    initial = {"grade": review.grade, "reviewer_total": review.reviewer_total, "opinion_html": review.opinion_html}
+    form = ReviewForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if read_only:
+            messages.error(request, "该审核当前只读。")
+        elif form.is_valid():
+            try:
+                review_save(
+                    review=review,
+                    actor=request.user,
+                    grade=form.cleaned_data["grade"],
+                    opinion_html=form.cleaned_data["opinion_html"],
+                    reviewer_total=form.cleaned_data["reviewer_total"],
+                    checked_scores={},
+                )
+                if request.POST.get("action") == "complete":
+                    review_complete(review=review, actor=request.user)
+                # 自评准确 on the department's score sheet follows the reviewer's total.
+                department_evaluation_recalculate(evaluation=evaluation)
+            except WorkflowError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, "已保存部门整体自评的财政抽查审核。")
+            return redirect("finance:department_review", pk=evaluation.pk)
+    review.refresh_from_db()
+    return render(
+        request,
+        "evaluations/review_department.html",
+        {
+            "evaluation": evaluation,
+            "review": review,
+            "form": form,
+            "read_only": read_only,
+            "accuracy": accuracy_of(review),
+        },
     )

@@ -49,7 +49,9 @@ MATRIX = {
     "finance:review": ("get", "review", (403, 403, 403, 200, 403)),
     "finance:reopen": ("post", "review", (403, 403, 403, 302, 403)),
     "finance:remove": ("post", "review", (403, 403, 403, 302, 403)),
+    "finance:department_review": ("get", "department_evaluation", (403, 403, 403, 200, 403)),
     "department:approve": ("post", "department", (403, 403, 403, 302, 403)),
+    "dashboard:index": ("get", None, (403, 403, 200, 200, 200)),
 }
 
 
@@ -76,10 +78,11 @@ def demo(django_db_setup, django_db_blocker):
         unit = Organisation.objects.get(name="东莞市技师学院")
         own = project_create(fiscal_year=year, unit=unit, name="矩阵测试项目")
         department = Organisation.objects.get(name="东莞市人力资源和社会保障局")
-        DepartmentEvaluation.objects.create(fiscal_year=year, department=department)
+        department_evaluation = DepartmentEvaluation.objects.create(fiscal_year=year, department=department)
         review = FinanceReview.objects.get(evaluation__project__name="促进创业带动就业补贴（一级）")
         yield {
             "review": {"pk": review.pk},
+            "department_evaluation": {"pk": department_evaluation.pk},
             "project": {"pk": own.pk},
             "evaluation": {"pk": own.evaluation.pk},
             "year": {"year": year.year},

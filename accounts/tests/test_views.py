@@ -204,12 +204,14 @@ def url_kwargs(org, year, evaluation):
     login would answer 200, 403 or 404 instead of redirecting, and fail the walk."""
     project = evaluation.project
     # Patterns whose kwargs the conventional names below do not settle, e.g. "evaluations:detail": {"pk": …}.
+    department_evaluation = DepartmentEvaluationFactory(fiscal_year=year, department=org.department)
     review = FinanceReviewFactory(evaluation=evaluation)
     by_pattern = {
         "finance:sample_add": {"pk": evaluation.pk},
         "finance:review": {"pk": review.pk},
         "finance:reopen": {"pk": review.pk},
         "finance:remove": {"pk": review.pk},
+        "finance:department_review": {"pk": department_evaluation.pk},
     }
     by_kwarg = {
         "project_pk": project.pk,
@@ -219,7 +221,6 @@ def url_kwargs(org, year, evaluation):
     }
 
     # A bare "pk" means the object the namespace is about.
-    department_evaluation = DepartmentEvaluationFactory(fiscal_year=year, department=org.department)
     pk_by_namespace = {"budgets": project.pk, "evaluations": evaluation.pk, "department": department_evaluation.pk}
 
     def kwargs_for(name, kwarg_names):
