@@ -88,7 +88,7 @@ class World:
             return self.unit
         if perm in DEPARTMENT_EVALUATION_PERMS + DEPARTMENT_WORKFLOW_PERMS:
             return self.department_evaluation
-        if perm in ("budgets.view_fiscalyear", "evaluations.add_departmentevaluation"):
+        if perm in ("budgets.view_fiscalyear", "evaluations.add_departmentevaluation", "evaluations.draw_sample"):
             return self.year
         return None
 
@@ -462,6 +462,8 @@ def test_an_admin_superuser_holds_only_the_object_permissions_the_rules_give_the
         "budgets.view_fiscalyear": (True, True),
         "evaluations.manage_data": (True, True),
         "evaluations.add_departmentevaluation": (True, False),
+        "evaluations.draw_sample": (True, False),
+        "evaluations.review_financereview": (True, False),
     }
 
 
