@@ -6,6 +6,7 @@ urlpatterns = [
     path("projects/", include("budgets.urls")),
     path("review/", include("evaluations.urls")),
     path("department/", include("evaluations.department_urls")),
+    path("dashboard/", include("evaluations.dashboard_urls")),
     path("finance/", include("evaluations.review_urls")),
     path("admin/", admin.site.urls),
 ]
