@@ -8,5 +8,6 @@ urlpatterns = [
     path("department/", include("evaluations.department_urls")),
     path("dashboard/", include("evaluations.dashboard_urls")),
     path("finance/", include("evaluations.review_urls")),
+    path("reports/", include("evaluations.report_urls")),
     path("admin/", admin.site.urls),
 ]

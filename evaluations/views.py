@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import get_object_for_user
 from accounts.rules import is_department_reviewer
-from budgets.selectors import project_list_rows
+from budgets.selectors import fiscal_years_visible_to, project_list_rows
 from budgets.tables import ProjectTable
 
 from .models import ProjectEvaluation
@@ -26,7 +26,11 @@ def review_queue(request):
     return render(
         request,
         "evaluations/review_queue.html",
-        {"table": table, "returned": returned.order_by("name")},
+        {
+            "table": table,
+            "returned": returned.order_by("name"),
+            "open_year": fiscal_years_visible_to(request.user).order_by("-year").first(),
+        },
     )
 
 

@@ -49,6 +49,8 @@ MATRIX = {
     "finance:review": ("get", "review", (403, 403, 403, 200, 403)),
     "finance:reopen": ("post", "review", (403, 403, 403, 302, 403)),
     "finance:remove": ("post", "review", (403, 403, 403, 302, 403)),
+    "reports:summary": ("get", "summary", (403, 403, 200, 200, 200)),
+    "reports:project_table": ("get", "project_table", (200, 403, 200, 200, 200)),
     "finance:department_review": ("get", "department_evaluation", (403, 403, 403, 200, 403)),
     "department:approve": ("post", "department", (403, 403, 403, 302, 403)),
     "dashboard:index": ("get", None, (403, 403, 200, 200, 200)),
@@ -83,6 +85,8 @@ def demo(django_db_setup, django_db_blocker):
         yield {
             "review": {"pk": review.pk},
             "department_evaluation": {"pk": department_evaluation.pk},
+            "summary": {"year": year.year, "fmt": "xlsx"},
+            "project_table": {"pk": own.pk, "fmt": "xlsx"},
             "project": {"pk": own.pk},
             "evaluation": {"pk": own.evaluation.pk},
             "year": {"year": year.year},

@@ -212,6 +212,8 @@ def url_kwargs(org, year, evaluation):
         "finance:reopen": {"pk": review.pk},
         "finance:remove": {"pk": review.pk},
         "finance:department_review": {"pk": department_evaluation.pk},
+        "reports:summary": {"year": year.year, "fmt": "pdf"},
+        "reports:project_table": {"pk": project.pk, "fmt": "pdf"},
     }
     by_kwarg = {
         "project_pk": project.pk,
