@@ -6,6 +6,7 @@ from .models import (
     EvaluationTransition,
     FinanceReview,
     ProjectEvaluation,
+    ReportExport,
     ReviewIndicatorScore,
     SpotCheckSample,
 )
@@ -103,3 +104,10 @@ class DepartmentScoreItemAdmin(admin.ModelAdmin):
 @admin.register(ReviewIndicatorScore)
 class ReviewIndicatorScoreAdmin(admin.ModelAdmin):
     list_display = ["indicator", "review", "checked_score"]
+
+
+@admin.register(ReportExport)
+class ReportExportAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "owner", "status", "progress", "created_at", "finished_at"]
+    list_filter = ["status", "kind", "format"]
+    readonly_fields = ["status", "progress", "file", "filename", "error", "created_at", "finished_at"]

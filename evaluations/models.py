@@ -363,3 +363,50 @@ class ReviewIndicatorScore(models.Model):
 
     def __str__(self):
         return f"{self.indicator}：{self.checked_score}"
+
+
+class ReportExport(models.Model):
+    """A large output built in the background (Celery): its file appears only once it is complete."""
+
+    class Kind(models.TextChoices):
+        SUMMARY = "summary", "市级财政支出绩效自评结果汇总表"
+        PROJECT_TABLES = "project_tables", "全部项目支出绩效自评表（压缩包）"
+
+    class Format(models.TextChoices):
+        PDF = "pdf", "PDF"
+        XLSX = "xlsx", "Excel"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "排队中"
+        RUNNING = "running", "生成中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField("内容", max_length=30, choices=Kind.choices)
+    format = models.CharField("格式", max_length=10, choices=Format.choices)
+    fiscal_year = models.ForeignKey(FiscalYear, verbose_name="年度", on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey(
+        Organisation, verbose_name="主管部门", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    file = models.FileField("文件", upload_to="exports/%Y/%m/", blank=True)
+    filename = models.CharField("文件名", max_length=255, blank=True)
+    error = models.TextField("失败原因", blank=True)
+    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "后台导出"
+        verbose_name_plural = "后台导出"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="reportexport_progress_is_a_percentage"),
+            models.CheckConstraint(condition=~Q(status="done") | ~Q(file=""), name="reportexport_done_has_file"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}（{self.fiscal_year.year}年度，{self.get_format_display()}）"

@@ -7,4 +7,9 @@ app_name = "reports"
 urlpatterns = [
     path("summary/<int:year>/<str:fmt>/", views.summary_download, name="summary"),
     path("projects/<int:pk>/<str:fmt>/", views.project_table_download, name="project_table"),
+    path("exports/", views.export_list, name="exports"),
+    path("exports/start/", views.export_start, name="export_start"),
+    path("exports/status/", views.export_status, name="export_status"),
+    path("exports/<int:pk>/download/", views.export_download, name="export_download"),
+    path("exports/<int:pk>/retry/", views.export_retry_view, name="export_retry"),
 ]

@@ -1,15 +1,20 @@
 """Downloads of the publishable tables, wherever the data is shown (SPEC §9): built in the request when small."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation, User
 from accounts.permissions import get_object_for_user
 from budgets.models import Project
 from budgets.selectors import fiscal_years_visible_to
+from evaluations.exports import export_request, export_retry
+from evaluations.models import ReportExport
+from evaluations.services import WorkflowError
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -70,3 +75,86 @@ def project_table_download(request, pk, fmt):
     )
     content = project_table_pdf(project) if fmt == "pdf" else project_table_xlsx(project)
     return _download(content, fmt, f"{project.fiscal_year.year}年度项目支出绩效自评表-{project.name}")
+
+
+# --- background exports ---------------------------------------------------------------------------------------
+
+
+def _may_export(user, fiscal_year, department):
+    if user.role in (User.Role.FINANCE_REVIEWER, User.Role.ADMIN):
+        return department is None or department.parent_id == fiscal_year.finance_bureau_id
+    if user.role == User.Role.DEPARTMENT_REVIEWER:
+        return department is not None and department.pk == user.organisation_id
+    return False
+
+
+@login_required
+@require_POST
+def export_start(request):
+    """Queue a large output: the whole city's summary, or every project table of a department (a zip)."""
+    fiscal_year = get_object_or_404(fiscal_years_visible_to(request.user), year=request.POST.get("year", 0) or 0)
+    kind = request.POST.get("kind", "")
+    fmt = request.POST.get("format", "")
+    if kind not in ReportExport.Kind.values or fmt not in ReportExport.Format.values:
+        raise Http404("不支持的导出。")
+    department = None
+    if request.POST.get("department"):
+        department = get_object_or_404(Organisation.objects.departments(), pk=request.POST["department"] or 0)
+    elif request.user.role == User.Role.DEPARTMENT_REVIEWER:
+        department = request.user.organisation
+    if not _may_export(request.user, fiscal_year, department):
+        raise PermissionDenied("您无权导出该范围的报表。")
+    export = export_request(owner=request.user, kind=kind, fmt=fmt, fiscal_year=fiscal_year, department=department)
+    messages.success(request, f"已开始生成“{export}”，完成后可在“我的下载”中下载。")
+    return redirect("reports:exports")
+
+
+def _own_exports(user):
+    return ReportExport.objects.filter(owner=user).select_related("fiscal_year", "department")
+
+
+@login_required
+def export_list(request):
+    """My downloads: every export the user asked for, with its progress; files only once complete."""
+    return render(request, "evaluations/exports.html", {"exports": _own_exports(request.user)[:50]})
+
+
+@login_required
+def export_status(request):
+    """The progress of the user's exports, for the page's script to update the bars."""
+    return JsonResponse(
+        {
+            "exports": [
+                {
+                    "id": e.pk,
+                    "status": e.status,
+                    "label": e.get_status_display(),
+                    "progress": e.progress,
+                    "error": e.error,
+                }
+                for e in _own_exports(request.user)[:50]
+            ]
+        }
+    )
+
+
+@login_required
+def export_download(request, pk):
+    export = get_object_or_404(_own_exports(request.user), pk=pk)
+    if export.status != ReportExport.Status.DONE or not export.file:
+        raise Http404("文件尚未生成。")
+    content_type = "application/zip" if export.filename.endswith(".zip") else CONTENT_TYPES[export.format]
+    return FileResponse(export.file.open("rb"), as_attachment=True, filename=export.filename, content_type=content_type)
+
+
+@login_required
+@require_POST
+def export_retry_view(request, pk):
+    export = get_object_or_404(_own_exports(request.user), pk=pk)
+    try:
+        export_retry(export=export, actor=request.user)
+    except WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "已重新开始生成。")
+    return redirect("reports:exports")

@@ -13,7 +13,7 @@ from accounts.models import Organisation, User
 from budgets.models import FiscalYear
 from budgets.services import project_create
 from evaluations.demo import load_demo
-from evaluations.models import DepartmentEvaluation, FinanceReview
+from evaluations.models import DepartmentEvaluation, FinanceReview, ReportExport
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,12 @@ MATRIX = {
     "finance:remove": ("post", "review", (403, 403, 403, 302, 403)),
     "reports:summary": ("get", "summary", (403, 403, 200, 200, 200)),
     "reports:project_table": ("get", "project_table", (200, 403, 200, 200, 200)),
+    "reports:exports": ("get", None, (200, 200, 200, 200, 200)),
+    "reports:export_status": ("get", None, (200, 200, 200, 200, 200)),
+    "reports:export_start": ("post", None, (404, 404, 404, 404, 404)),
+    # The finance reviewer's own export: everyone else gets 404 (not theirs); the owner gets it once done.
+    "reports:export_download": ("get", "export", (404, 404, 404, 404, 404)),
+    "reports:export_retry": ("post", "export", (404, 404, 404, 302, 404)),
     "finance:department_review": ("get", "department_evaluation", (403, 403, 403, 200, 403)),
     "department:approve": ("post", "department", (403, 403, 403, 302, 403)),
     "dashboard:index": ("get", None, (403, 403, 200, 200, 200)),
@@ -82,11 +88,21 @@ def demo(django_db_setup, django_db_blocker):
         department = Organisation.objects.get(name="东莞市人力资源和社会保障局")
         department_evaluation = DepartmentEvaluation.objects.create(fiscal_year=year, department=department)
         review = FinanceReview.objects.get(evaluation__project__name="促进创业带动就业补贴（一级）")
+        # A failed export of the finance reviewer: retry is theirs alone; nothing is downloadable yet.
+        export = ReportExport.objects.create(
+            owner=User.objects.get(username="finance"),
+            kind="summary",
+            format="pdf",
+            fiscal_year=year,
+            status=ReportExport.Status.FAILED,
+            error="演示失败",
+        )
         yield {
             "review": {"pk": review.pk},
             "department_evaluation": {"pk": department_evaluation.pk},
             "summary": {"year": year.year, "fmt": "xlsx"},
             "project_table": {"pk": own.pk, "fmt": "xlsx"},
+            "export": {"pk": export.pk},
             "project": {"pk": own.pk},
             "evaluation": {"pk": own.evaluation.pk},
             "year": {"year": year.year},

@@ -6,7 +6,8 @@ import pytest
 from django.http import QueryDict
 from django.urls import URLResolver, get_resolver, reverse
 
-from evaluations.tests.factories import CAST_NAMES, DepartmentEvaluationFactory, FinanceReviewFactory
+from evaluations.models import ReportExport
+from evaluations.tests.factories import CAST_NAMES, DepartmentEvaluationFactory, FinanceReviewFactory, UserFactory
 
 WRONG_CREDENTIALS = "请输入一个正确的用户名和密码。注意，两者都区分大小写。"
 
@@ -206,6 +207,7 @@ def url_kwargs(org, year, evaluation):
     # Patterns whose kwargs the conventional names below do not settle, e.g. "evaluations:detail": {"pk": …}.
     department_evaluation = DepartmentEvaluationFactory(fiscal_year=year, department=org.department)
     review = FinanceReviewFactory(evaluation=evaluation)
+    export = ReportExport.objects.create(owner=UserFactory(), kind="summary", format="pdf", fiscal_year=year)
     by_pattern = {
         "finance:sample_add": {"pk": evaluation.pk},
         "finance:review": {"pk": review.pk},
@@ -214,6 +216,8 @@ def url_kwargs(org, year, evaluation):
         "finance:department_review": {"pk": department_evaluation.pk},
         "reports:summary": {"year": year.year, "fmt": "pdf"},
         "reports:project_table": {"pk": project.pk, "fmt": "pdf"},
+        "reports:export_download": {"pk": export.pk},
+        "reports:export_retry": {"pk": export.pk},
     }
     by_kwarg = {
         "project_pk": project.pk,

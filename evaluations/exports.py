@@ -1,0 +1,117 @@
+"""Large outputs in the background (SPEC §9): the city's summary sheet, or every project table of a department.
+
+A request creates a ReportExport and queues `evaluations.tasks.export_report` once the transaction commits;
+with no Redis configured Celery runs it in-process. The file is written to storage and attached only when it
+is complete, so a half-written file is never offered; a failure keeps its reason and can be retried.
+"""
+
+import logging
+import zipfile
+from io import BytesIO
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from budgets.models import Project
+from evaluations.models import ReportExport
+from evaluations.services import WorkflowError
+
+logger = logging.getLogger(__name__)
+Status = ReportExport.Status
+UNAVAILABLE = "后台任务服务暂不可用，请稍后重试或联系管理员。"
+
+
+def _queue(export: ReportExport) -> None:
+    from evaluations.tasks import export_report
+
+    def send():
+        try:
+            export_report.delay(export_id=export.pk)
+        except Exception:  # any broker failure means the same to the user: try again later
+            logger.exception("queueing export %s failed", export.pk)
+            ReportExport.objects.filter(pk=export.pk).update(status=Status.FAILED, error=UNAVAILABLE)
+
+    transaction.on_commit(send)
+
+
+def export_request(*, owner, kind: str, fmt: str, fiscal_year, department=None) -> ReportExport:
+    """Ask for an output to be built in the background; returns the queued ReportExport."""
+    export = ReportExport.objects.create(
+        owner=owner, kind=kind, format=fmt, fiscal_year=fiscal_year, department=department
+    )
+    _queue(export)
+    return export
+
+
+def export_retry(*, export: ReportExport, actor) -> ReportExport:
+    """Queue a failed export again. Side effects: status → 排队中, error and progress cleared."""
+    if export.owner_id != actor.pk:
+        raise WorkflowError("只能重试自己申请的导出。")
+    if export.status != Status.FAILED:
+        raise WorkflowError("只有失败的导出可以重试。")
+    export.status, export.error, export.progress = Status.PENDING, "", 0
+    export.save(update_fields=["status", "error", "progress"])
+    _queue(export)
+    return export
+
+
+def _progress(export: ReportExport, percent: int) -> None:
+    ReportExport.objects.filter(pk=export.pk).update(progress=min(max(percent, 0), 99))
+
+
+def _summary(export: ReportExport) -> tuple[bytes, str]:
+    from evaluations.reports.summary import build_summary, summary_pdf, summary_xlsx
+
+    sheet = build_summary(fiscal_year=export.fiscal_year, department=export.department)
+    _progress(export, 30)
+    content = summary_pdf(sheet) if export.format == ReportExport.Format.PDF else summary_xlsx(sheet)
+    scope = export.department or export.fiscal_year.finance_bureau
+    return content, f"{export.fiscal_year.year}年度市级财政支出绩效自评结果汇总表（{scope}）.{export.format}"
+
+
+def _project_tables(export: ReportExport) -> tuple[bytes, str]:
+    from evaluations.reports.project_table import project_table_pdf, project_table_xlsx
+
+    render = project_table_pdf if export.format == ReportExport.Format.PDF else project_table_xlsx
+    projects = Project.objects.filter(fiscal_year=export.fiscal_year).select_related(
+        "unit__parent", "fiscal_year__profile", "evaluation"
+    )
+    if export.department is not None:
+        projects = projects.of_department(export.department)
+    projects = list(projects.order_by("unit__name", "sort_order", "name", "pk"))
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for n, project in enumerate(projects, start=1):
+            archive.writestr(f"{project.unit.name}/{project.pk}-{project.name}.{export.format}", render(project))
+            _progress(export, n * 100 // max(len(projects), 1))
+    scope = export.department or export.fiscal_year.finance_bureau
+    return buffer.getvalue(), f"{export.fiscal_year.year}年度项目支出绩效自评表（{scope}）.zip"
+
+
+BUILDERS = {ReportExport.Kind.SUMMARY: _summary, ReportExport.Kind.PROJECT_TABLES: _project_tables}
+
+
+def export_run(*, export: ReportExport) -> ReportExport:
+    """Build the export's file and attach it. Safe to run twice (a retried task rebuilds and replaces the file).
+
+    Side effects: status 生成中 → 已完成 with the file, or → 失败 with the reason; progress updated as it goes.
+    """
+    export.status, export.progress, export.error = Status.RUNNING, 0, ""
+    export.save(update_fields=["status", "progress", "error"])
+    try:
+        content, filename = BUILDERS[export.kind](export)
+    except Exception as error:  # the reason is kept for the user, the trace for the log
+        logger.exception("export %s failed", export.pk)
+        export.status, export.error = Status.FAILED, f"生成失败：{error}"
+        export.save(update_fields=["status", "error"])
+        return export
+    with transaction.atomic():
+        if export.file:
+            export.file.delete(save=False)
+        # Saved under its final name only now: a half-built file never exists in storage.
+        export.file.save(f"export-{export.pk}.{filename.rsplit('.', 1)[1]}", ContentFile(content), save=False)
+        export.filename = filename
+        export.status, export.progress, export.finished_at = Status.DONE, 100, timezone.now()
+        export.save(update_fields=["file", "filename", "status", "progress", "finished_at"])
+    return export
