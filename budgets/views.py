@@ -316,6 +316,7 @@ def project_detail(request, pk):
             "transitions": project.evaluation.transitions.select_related("actor"),
             "finance_result_visible": can_see_finance_result(request.user, project.evaluation),
             "may_sample": is_finance_reviewer(request.user)
+            and project.fiscal_year.status not in FiscalYear.LOCKED
             and project.evaluation.status in REVIEWABLE
             and getattr(project.evaluation, "review", None) is None,
         },

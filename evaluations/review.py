@@ -26,7 +26,7 @@ from evaluations.models import (
     SpotCheckSample,
 )
 from evaluations.quality import project_findings
-from evaluations.richtext import sanitise_opinion
+from evaluations.richtext import opinion_paragraphs, sanitise_opinion
 from evaluations.scorecard import Scorecard
 from evaluations.services import WorkflowError
 
@@ -133,33 +133,52 @@ def sample_draw(*, fiscal_year: FiscalYear, actor, ratio: Decimal, rules: list[d
         defaults={"ratio": ratio, "rules": rules, "random_seed": seed, "drawn_by": actor, "drawn_at": timezone.now()},
     )
     picked = {**draw.forced, **dict.fromkeys(draw.random_ids, "")}
-    existing = {r.evaluation_id: r for r in FinanceReview.objects.filter(sample=sample, evaluation__isnull=False)}
+    existing = {
+        r.evaluation_id: r
+        for r in FinanceReview.objects.filter(evaluation__project__fiscal_year=fiscal_year).prefetch_related(
+            "indicator_scores"
+        )
+    }
     for evaluation_id, review in existing.items():
-        untouched = review.status == FinanceReview.Status.DRAFT and not (review.grade or review.opinion_html.strip())
-        if evaluation_id not in picked and untouched and review.selection != FinanceReview.Selection.MANUAL:
+        # Kept whatever the new draw says: work already done, records added by hand, and records taken out by
+        # hand (they stay listed with their reason).
+        if review_started(review) or review.selection == FinanceReview.Selection.MANUAL or review.excluded:
+            continue
+        if evaluation_id not in picked:
             review.delete()
     for evaluation_id, reason in picked.items():
+        review = existing.get(evaluation_id)
+        if review is not None and (review.selection == FinanceReview.Selection.MANUAL or review.excluded):
+            continue
         selection = FinanceReview.Selection.FORCED if reason else FinanceReview.Selection.RANDOM
         FinanceReview.objects.update_or_create(
             evaluation_id=evaluation_id,
-            defaults={
-                "sample": sample,
-                "selection": selection,
-                "selection_reason": reason or "随机抽取",
-                "excluded": False,
-                "excluded_reason": "",
-            },
+            defaults={"sample": sample, "selection": selection, "selection_reason": reason or "随机抽取"},
         )
     return sample, draw
 
 
+def review_started(review: FinanceReview) -> bool:
+    """Whether a reviewer has put anything into ``review``: a grade, a score, 核查分数 or an opinion."""
+    return (
+        review.status != FinanceReview.Status.DRAFT
+        or bool(review.grade)
+        or review.reviewer_total is not None
+        or bool(opinion_paragraphs(review.opinion_html))
+        or review.indicator_scores.exists()
+    )
+
+
 def sample_add(*, evaluation: ProjectEvaluation, actor, reason: str) -> FinanceReview:
     """Add one evaluation to the year's sample by hand, with the reason recorded."""
-    year = evaluation.project.fiscal_year
+    # The committed year: the caller's copy may predate its finalising.
+    year = FiscalYear.objects.get(pk=evaluation.project.fiscal_year_id)
     _require(actor, "evaluations.draw_sample", year, "只有本财政局的财政审核员可以调整样本。")
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError("人工加入样本须说明原因。")
+    if year.status in FiscalYear.LOCKED:
+        raise WorkflowError("该年度已定稿，不能再调整样本。")
     if evaluation.status not in REVIEWABLE:
         raise WorkflowError("只有部门已审核的项目可以加入抽查样本。")
     sample = SpotCheckSample.objects.filter(fiscal_year=year).first()
@@ -229,12 +248,29 @@ def accuracy_of(review: FinanceReview) -> Accuracy | None:
 
 
 def review_year(review: FinanceReview) -> FiscalYear:
+    """The review's year as committed (never a cached copy: its status decides what may still change)."""
     if review.evaluation_id:
-        return review.evaluation.project.fiscal_year
-    return review.department_evaluation.fiscal_year
+        return FiscalYear.objects.get(projects__evaluation__pk=review.evaluation_id)
+    return FiscalYear.objects.get(department_evaluations__pk=review.department_evaluation_id)
+
+
+def _check_scores(review: FinanceReview, checked_scores: dict[int, tuple[Decimal, str]]) -> None:
+    """核查分数 belong to this review's project and lie within [0, weight] (SPEC §8)."""
+    if not checked_scores:
+        return
+    if review.evaluation_id is None:
+        raise WorkflowError("部门整体自评不逐项填写核查分数。")
+    weights = dict(review.evaluation.project.indicators.values_list("pk", "weight"))
+    for pk, (score, _) in checked_scores.items():
+        if pk not in weights:
+            raise WorkflowError("核查分数对应的指标不属于该项目。")
+        if score < 0 or (weights[pk] is not None and score > weights[pk]):
+            raise WorkflowError(f"核查分数 {score} 超出范围，应在 0 至 {weights[pk]} 分之间。")
 
 
 def _editable(review: FinanceReview):
+    if review.excluded:
+        raise WorkflowError("该项目已移出样本，不能审核。")
     if review_year(review).status in FiscalYear.LOCKED:
         raise WorkflowError("该年度已定稿，审核记录只读。")
     if review.status == FinanceReview.Status.COMPLETED:
@@ -258,7 +294,10 @@ def review_save(
     核查分数 the total is their sum plus the budget score, otherwise the typed total is kept.
     """
     _require(actor, "evaluations.review_financereview", review, "只有本财政局的财政审核员可以审核。")
+    # Judge the committed state, not the caller's copy: it may predate a reopen or a finalised year.
+    review = FinanceReview.objects.select_for_update().get(pk=review.pk)
     _editable(review)
+    _check_scores(review, checked_scores)
     review.indicator_scores.all().delete()
     ReviewIndicatorScore.objects.bulk_create(
         ReviewIndicatorScore(review=review, indicator_id=pk, checked_score=score, remark=remark)
@@ -294,7 +333,7 @@ def review_complete(*, review: FinanceReview, actor) -> FinanceReview:
     _editable(review)
     missing = [
         label
-        for label, value in (("财政抽查审核结果", review.grade), ("审核意见", review.opinion_html.strip()))
+        for label, value in (("财政抽查审核结果", review.grade), ("审核意见", opinion_paragraphs(review.opinion_html)))
         if not value
     ]
     if missing:

@@ -39,6 +39,7 @@ from .review import (
     sample_remove,
 )
 from .review_forms import HUNDRED, DrawForm, IndicatorCheckForm, ReasonForm, ReviewForm
+from .richtext import sanitise_opinion
 from .services import WorkflowError
 
 
@@ -125,7 +126,7 @@ def review_board(request):
     if status_filter == "in":
         rows = rows.filter(review__isnull=False, review__excluded=False)
     elif status_filter == "out":
-        rows = rows.filter(review__isnull=True)
+        rows = rows.filter(Q(review__isnull=True) | Q(review__excluded=True))
     grade_filter = request.GET.get("grade", "")
     if grade_filter in Grade.values:
         rows = rows.filter(review__grade=grade_filter)
@@ -289,6 +290,11 @@ def review_detail(request, pk):
                 messages.success(request, "审核草稿已保存。")
             return redirect("finance:review", pk=review.pk)
         else:
+            # What comes back into the editor is cleaned first: the editor puts it into the page as HTML.
+            data = request.POST.copy()
+            data["opinion_html"] = sanitise_opinion(data.get("opinion_html", ""))
+            form = ReviewForm(data)
+            form.is_valid()
             messages.error(request, "有内容未能保存，请按提示修改。")
 
     review.refresh_from_db()
@@ -375,9 +381,11 @@ def department_review(request, pk):
         "evaluations.view_departmentevaluation",
         pk=pk,
     )
-    review, _ = FinanceReview.objects.get_or_create(
+    # Nothing is written by looking: the review row is created on the first save.
+    review = FinanceReview.objects.filter(department_evaluation=evaluation).first() or FinanceReview(
         department_evaluation=evaluation,
-        defaults={"selection": FinanceReview.Selection.MANUAL, "selection_reason": "部门整体支出绩效自评"},
+        selection=FinanceReview.Selection.MANUAL,
+        selection_reason="部门整体支出绩效自评",
     )
     read_only = review.status == FinanceReview.Status.COMPLETED or evaluation.fiscal_year.status in FiscalYear.LOCKED
     initial = {"grade": review.grade, "reviewer_total": review.reviewer_total, "opinion_html": review.opinion_html}
@@ -387,6 +395,8 @@ def department_review(request, pk):
             messages.error(request, "该审核当前只读。")
         elif form.is_valid():
             try:
+                if review.pk is None:
+                    review.save()
                 review_save(
                     review=review,
                     actor=request.user,
@@ -404,7 +414,8 @@ def department_review(request, pk):
             else:
                 messages.success(request, "已保存部门整体自评的财政抽查审核。")
             return redirect("finance:department_review", pk=evaluation.pk)
-    review.refresh_from_db()
+    if review.pk:
+        review.refresh_from_db()
     return render(
         request,
         "evaluations/review_department.html",
