@@ -7,6 +7,7 @@ app_name = "reports"
 urlpatterns = [
     path("summary/<int:year>/<str:fmt>/", views.summary_download, name="summary"),
     path("projects/<int:pk>/<str:fmt>/", views.project_table_download, name="project_table"),
+    path("departments/<int:pk>/<str:fmt>/", views.department_table_download, name="department_table"),
     path("exports/", views.export_list, name="exports"),
     path("exports/start/", views.export_start, name="export_start"),
     path("exports/status/", views.export_status, name="export_status"),

@@ -13,7 +13,7 @@ from accounts.permissions import get_object_for_user
 from budgets.models import Project
 from budgets.selectors import fiscal_years_visible_to
 from evaluations.exports import export_request, export_retry
-from evaluations.models import ReportExport
+from evaluations.models import DepartmentEvaluation, ReportExport
 from evaluations.services import WorkflowError
 
 CONTENT_TYPES = {
@@ -75,6 +75,23 @@ def project_table_download(request, pk, fmt):
     )
     content = project_table_pdf(project) if fmt == "pdf" else project_table_xlsx(project)
     return _download(content, fmt, f"{project.fiscal_year.year}年度项目支出绩效自评表-{project.name}")
+
+
+@login_required
+def department_table_download(request, pk, fmt):
+    """部门整体支出绩效自评表 of one department and year."""
+    from evaluations.reports.department_table import department_table_pdf, department_table_xlsx
+
+    fmt = _format(fmt)
+    evaluation = get_object_for_user(
+        request.user,
+        DepartmentEvaluation.objects.select_related("department", "fiscal_year"),
+        "evaluations.view_departmentevaluation",
+        pk=pk,
+    )
+    content = department_table_pdf(evaluation) if fmt == "pdf" else department_table_xlsx(evaluation)
+    name = f"{evaluation.fiscal_year.year}年度部门整体支出绩效自评表-{evaluation.department.name}"
+    return _download(content, fmt, name)
 
 
 # --- background exports ---------------------------------------------------------------------------------------

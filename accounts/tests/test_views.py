@@ -216,6 +216,7 @@ def url_kwargs(org, year, evaluation):
         "finance:department_review": {"pk": department_evaluation.pk},
         "reports:summary": {"year": year.year, "fmt": "pdf"},
         "reports:project_table": {"pk": project.pk, "fmt": "pdf"},
+        "reports:department_table": {"pk": department_evaluation.pk, "fmt": "pdf"},
         "reports:export_download": {"pk": export.pk},
         "reports:export_retry": {"pk": export.pk},
     }

@@ -1,4 +1,5 @@
-"""Export a publishable report (SPEC §9) to a file: the summary sheet or one project's self-evaluation table."""
+"""Export a publishable report (SPEC §9) to a file: the summary sheet, one project's self-evaluation table or one
+department's department-wide self-evaluation table."""
 
 from pathlib import Path
 
@@ -6,9 +7,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organisation
 from budgets.models import FiscalYear, Project
+from evaluations.models import DepartmentEvaluation
 
 SUMMARY = "summary"
 PROJECT_TABLE = "project-table"
+DEPARTMENT_TABLE = "department-table"
 # How many candidates an error message lists before it says how many more there are.
 LISTED_CANDIDATES = 20
 
@@ -22,15 +25,15 @@ def _listing(labels: list[str]) -> str:
 
 class Command(BaseCommand):
     help = (
-        "导出报表：summary（市级财政支出绩效自评结果汇总表）或 project-table（项目支出绩效自评表），"
-        "格式为 PDF 或 Excel。"
+        "导出报表：summary（市级财政支出绩效自评结果汇总表）、project-table（项目支出绩效自评表）"
+        "或 department-table（部门整体支出绩效自评表），格式为 PDF 或 Excel。"
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=[SUMMARY, PROJECT_TABLE], help="报表种类")
+        parser.add_argument("kind", choices=[SUMMARY, PROJECT_TABLE, DEPARTMENT_TABLE], help="报表种类")
         parser.add_argument("--year", type=int, required=True, help="年度，如 2024")
         parser.add_argument("--bureau", help="财政局名称（同一年度有多个财政局时用于区分）")
-        parser.add_argument("--department", help="主管部门名称；汇总表缺省为全市（财政局）")
+        parser.add_argument("--department", help="主管部门名称；汇总表缺省为全市（财政局），department-table 必填")
         parser.add_argument("--project", help="项目编号（id）或完整的项目名称（project-table 必填）")
         parser.add_argument("--format", choices=["pdf", "xlsx"], required=True, dest="file_format", help="文件格式")
         parser.add_argument("--output", required=True, help="输出文件路径")
@@ -45,6 +48,15 @@ class Command(BaseCommand):
             if project:
                 raise CommandError("--project 只用于 project-table，汇总表请用 --department 筛选。")
             content = self._summary(years, department_orgs, year=year, file_format=file_format)
+        elif kind == DEPARTMENT_TABLE:
+            if project:
+                raise CommandError("--project 只用于 project-table，部门整体支出绩效自评表请用 --department 指定部门。")
+            if not department:
+                raise CommandError("导出部门整体支出绩效自评表须用 --department 指定主管部门。")
+            target = self._department_evaluation(years, department_orgs, year=year, department=department)
+            from evaluations.reports.department_table import department_table_pdf, department_table_xlsx
+
+            content = department_table_pdf(target) if file_format == "pdf" else department_table_xlsx(target)
         else:
             if not project:
                 raise CommandError("导出项目支出绩效自评表须用 --project 指定项目（编号或完整名称）。")
@@ -88,6 +100,19 @@ class Command(BaseCommand):
         department = department_orgs[0] if department_orgs else None
         sheet = build_summary(fiscal_year=years[0], department=department)
         return summary_pdf(sheet) if file_format == "pdf" else summary_xlsx(sheet)
+
+    def _department_evaluation(self, years, department_orgs, *, year, department) -> DepartmentEvaluation:
+        matches = list(
+            DepartmentEvaluation.objects.filter(fiscal_year__in=years, department__in=department_orgs).select_related(
+                "fiscal_year__finance_bureau"
+            )
+        )
+        if not matches:
+            raise CommandError(f"“{department}”没有 {year} 年度的部门整体支出绩效自评。")
+        if len(matches) > 1:
+            bureaus = "、".join(sorted(m.fiscal_year.finance_bureau.name for m in matches))
+            raise CommandError(f"{year} 年度有多个财政局下的“{department}”：{bureaus}。请用 --bureau 指定。")
+        return matches[0]
 
     def _project(self, years, department_orgs, *, year, wanted) -> Project:
         candidates = Project.objects.filter(fiscal_year__in=years).select_related("unit", "fiscal_year")
