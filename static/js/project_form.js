@@ -166,6 +166,16 @@
     schedule();
   });
 
+  // Warn before leaving with unsaved typing; saving or submitting the form clears the warning.
+  var dirty = false;
+  form.addEventListener("input", function () { dirty = true; });
+  form.addEventListener("submit", function () { dirty = false; });
+  window.addEventListener("beforeunload", function (event) {
+    if (!dirty) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+
   renumber();
   preview();
 })();
