@@ -15,8 +15,7 @@ from accounts.permissions import can, get_object_for_user
 from accounts.rules import is_finance_reviewer
 from evaluations import scoring
 from evaluations.models import ProjectEvaluation
-from evaluations.review import REVIEWABLE
-from evaluations.review_views import can_see_finance_result
+from evaluations.review import REVIEWABLE, can_see_finance_result
 from evaluations.scorecard import build_scorecard, score_rows
 from evaluations.services import SubmissionRefused, WorkflowError, evaluation_submit
 from evaluations.validation import submission_problems

@@ -376,6 +376,16 @@ def review_reopen(*, review: FinanceReview, actor, reason: str) -> FinanceReview
     return review
 
 
+def can_see_finance_result(user, evaluation) -> bool:
+    """Finance staff see a review at once; units and departments once the year is published."""
+    review = getattr(evaluation, "review", None)
+    if review is None or review.excluded or review.status != FinanceReview.Status.COMPLETED:
+        return can(user, "evaluations.review_financereview", review) if review else False
+    return evaluation.project.fiscal_year.status == FiscalYear.Status.PUBLISHED or can(
+        user, "evaluations.review_financereview", review
+    )
+
+
 # --- the drafted opinion ------------------------------------------------------------------------------------
 
 FINDING_SENTENCES = {

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2.paginators import LazyPaginator
 
 from accounts.models import Organisation
-from accounts.permissions import can, get_object_for_user
+from accounts.permissions import get_object_for_user
 from accounts.rules import is_finance_reviewer
 from budgets.models import FiscalYear, ProfileLevel1
 from budgets.selectors import fiscal_years_visible_to
@@ -358,16 +358,6 @@ def year_finalise_view(request, year):
     else:
         messages.success(request, f"{fiscal_year.year}年度{fiscal_year.get_status_display()}。")
     return redirect(f"{reverse('finance:board')}?year={fiscal_year.year}")
-
-
-def can_see_finance_result(user, evaluation) -> bool:
-    """Finance staff see a review at once; units and departments once the year is published."""
-    review = getattr(evaluation, "review", None)
-    if review is None or review.excluded or review.status != FinanceReview.Status.COMPLETED:
-        return can(user, "evaluations.review_financereview", review) if review else False
-    return evaluation.project.fiscal_year.status == FiscalYear.Status.PUBLISHED or can(
-        user, "evaluations.review_financereview", review
-    )
 
 
 @login_required
