@@ -9,6 +9,9 @@ from budgets.models import BudgetLine, FiscalYear, Project, RuleProfile
 from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation
 from indicators.models import Indicator
 
+# A finance opinion as the review tests save it.
+OPINION = "<p>1. 预算执行情况：执行良好。</p><p>2. 产出方面：完成培训任务。</p>"
+
 # The members of the `cast` fixture (conftest.py), for tests parametrised over everyone.
 CAST_NAMES = (
     "unit_filler",

@@ -32,6 +32,7 @@ from evaluations.scorecard import build_scorecard
 from evaluations.services import WorkflowError, evaluation_recalculate
 from evaluations.tests.factories import (
     CAST_NAMES,
+    OPINION,
     DepartmentEvaluationFactory,
     IndicatorFactory,
     ProjectEvaluationFactory,
@@ -41,7 +42,6 @@ from evaluations.tests.factories import (
 
 Status = ProjectEvaluation.Status
 Selection = FinanceReview.Selection
-OPINION = "<p>1. 预算执行情况：执行良好。</p><p>2. 产出方面：完成培训任务。</p>"
 AMOUNT_RULE = {"rule": RULE_AMOUNT_ABOVE, "amount": "10000"}
 EXCELLENT_RULE = {"rule": RULE_EXCELLENT_LOW_EXECUTION, "threshold": "0.9"}
 
@@ -88,34 +88,6 @@ def _checks(review):
 
 def _indicator(evaluation, name):
     return evaluation.project.indicators.get(name=name)
-
-
-@pytest.fixture
-def approved(submittable_evaluation):
-    """日常办学经费 of 技师学院, approved by its department: budget score 9.50, total 99.50, 优."""
-    submittable_evaluation.status = Status.APPROVED
-    submittable_evaluation.save(update_fields=["status"])
-    return evaluation_recalculate(evaluation=submittable_evaluation)
-
-
-@pytest.fixture
-def review(cast, year, approved):
-    """The approved evaluation drawn into the year's sample (ratio 100%)."""
-    sample_draw(fiscal_year=year, actor=cast.finance_reviewer, ratio=Decimal(1), rules=[], seed=1)
-    return FinanceReview.objects.get(evaluation=approved)
-
-
-@pytest.fixture
-def completed(cast, review):
-    review_save(
-        review=review,
-        actor=cast.finance_reviewer,
-        grade="良",
-        opinion_html=OPINION,
-        reviewer_total=None,
-        checked_scores={},
-    )
-    return review_complete(review=review, actor=cast.finance_reviewer)
 
 
 @pytest.fixture

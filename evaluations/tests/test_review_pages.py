@@ -27,6 +27,7 @@ from evaluations.scorecard import build_scorecard
 from evaluations.services import evaluation_recalculate
 from evaluations.tests.factories import (
     CAST_NAMES,
+    OPINION,
     DepartmentEvaluationFactory,
     ProjectEvaluationFactory,
     ProjectFactory,
@@ -35,7 +36,6 @@ from evaluations.tests.factories import (
 
 Status = ProjectEvaluation.Status
 BOARD = reverse("finance:board")
-OPINION = "<p>1. 预算执行情况：执行良好。</p><p>2. 产出方面：完成培训任务。</p>"
 NOT_FINANCE = [name for name in CAST_NAMES if name != "finance_reviewer"]
 
 
@@ -70,33 +70,6 @@ def _approved(year, unit, name):
 
 def _board_names(response):
     return sorted(row.record.project.name for row in response.context["table"].rows)
-
-
-@pytest.fixture
-def approved(submittable_evaluation):
-    """日常办学经费 of 技师学院, approved: budget score 9.50, indicators 50 + 30 + 10, total 99.50."""
-    submittable_evaluation.status = Status.APPROVED
-    submittable_evaluation.save(update_fields=["status"])
-    return evaluation_recalculate(evaluation=submittable_evaluation)
-
-
-@pytest.fixture
-def review(cast, year, approved):
-    sample_draw(fiscal_year=year, actor=cast.finance_reviewer, ratio=Decimal(1), rules=[], seed=1)
-    return FinanceReview.objects.get(evaluation=approved)
-
-
-@pytest.fixture
-def completed(cast, review):
-    review_save(
-        review=review,
-        actor=cast.finance_reviewer,
-        grade="良",
-        opinion_html=OPINION,
-        reviewer_total=None,
-        checked_scores={},
-    )
-    return review_complete(review=review, actor=cast.finance_reviewer)
 
 
 @pytest.fixture
