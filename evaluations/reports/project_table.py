@@ -421,6 +421,24 @@ def _xlsx_budget_row(sheet, row: BudgetRow, first_column: int, sichuan: bool):
         sheet.put(col, value if value is not None else "", fmt=fmt, align="right" if fmt else "center")
 
 
+# The columns after 一级/二级 of each layout's indicator grid; the last one (the reason) is left-aligned.
+NATIONAL_INDICATOR_FIELDS = ("name", "target", "actual", "weight", "score", "reason")
+SICHUAN_INDICATOR_FIELDS = ("name", "sign", "target", "unit", "actual", "weight", "score", "reason")
+
+
+def _xlsx_indicator_rows(sheet, table: ProjectTable, fields: tuple[str, ...]):
+    """The indicator grid: 一级/二级 merged over their rows, then ``fields`` from column 3 on."""
+    for ind in table.indicator_rows:
+        if ind.level1_rowspan:
+            sheet.put(1, ind.level1, rowspan=ind.level1_rowspan, bold=True)
+        if ind.level2_rowspan:
+            sheet.put(2, ind.level2, rowspan=ind.level2_rowspan)
+        for column, name in enumerate(fields, 3):
+            value = getattr(ind, name)
+            sheet.put(column, "" if value is None else value, align="left" if name == "reason" else "center")
+        sheet.next()
+
+
 def _xlsx_national(sheet, table: ProjectTable):
     put, nxt = sheet.put, sheet.next
     put(1, table.title, span=8, bold=True)
@@ -458,18 +476,7 @@ def _xlsx_national(sheet, table: ProjectTable):
     for col, label in enumerate(labels, 1):
         put(col, label, bold=True)
     nxt()
-    for ind in table.indicator_rows:
-        if ind.level1_rowspan:
-            put(1, ind.level1, rowspan=ind.level1_rowspan, bold=True)
-        if ind.level2_rowspan:
-            put(2, ind.level2, rowspan=ind.level2_rowspan)
-        put(3, ind.name)
-        put(4, ind.target)
-        put(5, ind.actual)
-        put(6, ind.weight if ind.weight is not None else "")
-        put(7, ind.score if ind.score is not None else "")
-        put(8, ind.reason, align="left")
-        nxt()
+    _xlsx_indicator_rows(sheet, table, NATIONAL_INDICATOR_FIELDS)
     put(1, "总分", span=3, bold=True)
     put(4, "")
     put(5, "")
@@ -536,20 +543,7 @@ def _xlsx_sichuan(sheet, table: ProjectTable):
     for col, label in enumerate(labels, 1):
         put(col, label, bold=True)
     nxt()
-    for ind in table.indicator_rows:
-        if ind.level1_rowspan:
-            put(1, ind.level1, rowspan=ind.level1_rowspan, bold=True)
-        if ind.level2_rowspan:
-            put(2, ind.level2, rowspan=ind.level2_rowspan)
-        put(3, ind.name)
-        put(4, ind.sign)
-        put(5, ind.target)
-        put(6, ind.unit)
-        put(7, ind.actual)
-        put(8, ind.weight if ind.weight is not None else "")
-        put(9, ind.score if ind.score is not None else "")
-        put(10, ind.reason, align="left")
-        nxt()
+    _xlsx_indicator_rows(sheet, table, SICHUAN_INDICATOR_FIELDS)
     put(1, "合计", span=7, bold=True)
     put(8, table.total_weight)
     put(9, table.total_score if table.total_score is not None else "")
