@@ -1,8 +1,8 @@
 """Benchmark of the published reports: the summary sheet as Excel and PDF, and one 项目支出绩效自评表 PDF.
 
 Each figure is compared with the raw library doing the same work in the same run, because the machine is
-noisy and only ratios hold: openpyxl write-only writing the same cells, and one WeasyPrint call on a plain
-HTML table of the same seven columns and text. Runs against a throwaway test database (SQLite, or PostgreSQL
+noisy and only ratios hold: openpyxl write-only writing the same cells (and, for reference, raw XlsxWriter,
+which summary_xlsx uses), and one WeasyPrint call on a plain HTML table of the same seven columns and text. Runs against a throwaway test database (SQLite, or PostgreSQL
 when DATABASE_URL is set). Peak memory is ru_maxrss of this process and of the largest child process.
 Usage: `SECRET_KEY=x .venv/bin/python bench/bench_reports.py [--rows 5000] [--pdf-rows 2000] [--repeat 5]`.
 """
@@ -101,6 +101,17 @@ def populate(year_number, n_rows, bureau=None):
     return bureau, year
 
 
+def raw_xlsxwriter(cells):
+    import xlsxwriter
+
+    buffer = BytesIO()
+    with xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": True}) as wb:
+        ws = wb.add_worksheet()
+        for index, row in enumerate(cells):
+            ws.write_row(index, 0, row)
+    return buffer.getvalue()
+
+
 def raw_xlsx(cells):
     from openpyxl import Workbook
 
@@ -139,7 +150,8 @@ def bench_xlsx(year, repeat):
     build = timed(lambda: build_summary(fiscal_year=year), repeat)
     ours = timed(lambda: summary_xlsx(build_summary(fiscal_year=year)), repeat)
     raw = timed(lambda: raw_xlsx(cells), repeat)
-    return len(cells), ours, build, raw
+    raw_xw = timed(lambda: raw_xlsxwriter(cells), repeat)
+    return len(cells), ours, build, raw, raw_xw
 
 
 def bench_pdf(year, repeat, raw_repeat):
@@ -207,11 +219,12 @@ def main():
             ours = bench_project_table(args.repeat)
             print(f"project table PDF (人才发展资金, warm, data + HTML + PDF): median {ours * 1000:.0f} ms")
         if "xlsx" in only:
-            n, ours, build, raw = bench_xlsx(xlsx_year, args.repeat)
+            n, ours, build, raw, raw_xw = bench_xlsx(xlsx_year, args.repeat)
             print(
                 f"summary Excel ({n} rows, build_summary + summary_xlsx): ours {ours:.2f} s "
                 f"(of which build_summary {build:.2f} s); "
-                f"raw openpyxl write-only {raw:.2f} s; ratio {ours / raw:.2f}"
+                f"raw openpyxl write-only {raw:.2f} s; ratio {ours / raw:.2f} "
+                f"(raw XlsxWriter constant-memory, unstyled: {raw_xw:.2f} s)"
             )
         if "pdf" in only:
             n, pages, ours, (own, child), single, raw, raw_pages = bench_pdf(

@@ -21,8 +21,11 @@ def sanitise_opinion(raw: str | None) -> str:
     return nh3.clean(text, tags=OPINION_TAGS, attributes={}, link_rel=None).strip()
 
 
-def opinion_paragraphs(clean_html: str) -> list[str]:
-    """The opinion as plain-text paragraphs, for Excel cells and text comparisons."""
-    text = clean_html.replace("</p>", "\n").replace("<br>", "\n").replace("</li>", "\n")
-    plain = html.unescape(nh3.clean(text, tags=set(), attributes={}))
-    return [line.strip() for line in plain.splitlines() if line.strip()]
+def opinion_paragraphs(clean_html: str | None) -> list[str]:
+    """The stored (sanitised) opinion as plain-text paragraphs, for Excel cells and text comparisons: every tag
+    dropped, script and style content with it. Text without a tag is only unescaped (no parser needed)."""
+    text = (clean_html or "").strip()
+    if _LOOKS_LIKE_HTML.search(text):
+        text = text.replace("</p>", "\n").replace("<br>", "\n").replace("</li>", "\n")
+        text = nh3.clean(text, tags=set(), attributes={})
+    return [line.strip() for line in html.unescape(text).splitlines() if line.strip()]

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from evaluations.demo import load_demo
-from evaluations.reports.summary import build_summary, summary_xlsx
+from evaluations.reports.summary import SummaryRow, SummarySheet, build_summary, summary_xlsx
 from evaluations.tests.factories import (
     DepartmentEvaluationFactory,
     FinanceReviewFactory,
@@ -102,7 +102,7 @@ def test_the_excel_summary_is_laid_out_for_printing(demo, tmp_path):
         "orientation": ws.page_setup.orientation,
         "paper": ws.page_setup.paperSize,
         "header_bold": all(c.font.b for c in ws[HEADER_ROW]),
-        "header_filled": all(c.fill.fgColor.rgb == "00D9E1F2" for c in ws[HEADER_ROW]),
+        "header_filled": all(c.fill.fgColor.rgb[-6:] == "D9E1F2" for c in ws[HEADER_ROW]),
         "opinion_wraps": ws.cell(row=HEADER_ROW + 1, column=7).alignment.wrap_text,
         "unframed": unframed,
         "number_narrower_than_opinion": ws.column_dimensions["A"].width < ws.column_dimensions["G"].width,
@@ -268,3 +268,65 @@ def test_a_project_table_export_names_the_candidates_when_the_project_is_ambiguo
         "“中职学校国家助学金”对应 N 个项目，请改用编号："
         "N 中职学校国家助学金（东莞市人力资源和社会保障局）；N 中职学校国家助学金（东莞市技师学院）"
     )
+
+
+def _long_sheet(count):
+    """A sheet of ``count`` rows with opinions of one to five paragraphs, some with digits and percentages."""
+    paragraphs = (
+        "一、项目资金到位及时，预算执行率达到97.45%，资金使用符合相关管理办法规定，会计核算规范，未发现截留挤占挪用资金的情况。",
+        "二、绩效目标设定基本明确，产出指标与效益指标能够反映项目实施内容，但部分指标值设置偏低。",
+        "三、自评报告内容较为完整，佐证材料基本齐全，但满意度调查样本数量偏少（仅30份），建议进一步规范调查程序。",
+    )
+    rows = []
+    for number in range(1, count + 1):
+        opinion = tuple(paragraphs[(number + k) % 3] for k in range(1 + number % 5))
+        rows.append(
+            SummaryRow(
+                number=number,
+                department="东莞市某主管部门",
+                unit=f"东莞市某主管部门下属第{number % 7}单位",
+                project_name=f"第{number:04d}号重点民生项目",
+                self_grade="优",
+                finance_grade="良",
+                opinion_html="".join(f"<p>{p}</p>" for p in opinion),
+                opinion_paragraphs=opinion,
+            )
+        )
+    return SummarySheet(
+        fiscal_year=2024,
+        title="2024年度市级财政支出绩效自评结果汇总表",
+        organisation_line="部门(单位)：东莞市财政局",
+        rows=tuple(rows),
+    )
+
+
+def test_a_long_summary_laid_out_in_parallel_chunks_reads_as_one_document(settings, monkeypatch):
+    """Past PARALLEL_MIN_ROWS the PDF is laid out in chunks on two processes: planned pages, so no chunk ends
+    on a part-empty page, every row once and in order, one header a page, numbers running on."""
+    from evaluations.reports import summary
+    from evaluations.reports.pdf import render_pdf
+
+    sheet = _long_sheet(120)
+    one_call = _pdf_pages(render_pdf("reports/summary.html", summary._context(sheet)))
+    monkeypatch.setattr(summary, "PARALLEL_MIN_ROWS", 50)
+    monkeypatch.setattr(summary, "CHUNK_PAGES", 5)
+
+    pages = _pdf_pages(summary.summary_pdf(sheet))
+
+    total = len(pages)
+    names = [re.findall(r"第(\d{4})号重点民生项目", page) for page in pages]
+    assert {
+        "title_pages": [n for n, page in enumerate(pages, 1) if sheet.title in page],
+        "headers_per_page": [page.count("财政抽查审核意见") for page in pages],
+        "footers": [re.search(r"第\d+页共\d+页", page).group() for page in pages],
+        "rows_in_order": [int(n) for page in names for n in page],
+        "pages_as_planned": total == len(summary.plan_pages(sheet)),
+        "at_most_one_page_more_than_one_call": total <= len(one_call) + 1,
+    } == {
+        "title_pages": [1],
+        "headers_per_page": [1] * total,
+        "footers": [f"第{n}页共{total}页" for n in range(1, total + 1)],
+        "rows_in_order": list(range(1, 121)),
+        "pages_as_planned": True,
+        "at_most_one_page_more_than_one_call": True,
+    }
