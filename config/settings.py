@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "budgets",
     "indicators",
     "evaluations",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -188,4 +189,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs every page it lays out at INFO: hundreds of lines per summary PDF.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }

@@ -9,5 +9,6 @@ urlpatterns = [
     path("dashboard/", include("evaluations.dashboard_urls")),
     path("finance/", include("evaluations.review_urls")),
     path("reports/", include("evaluations.report_urls")),
+    path("imports/", include("imports.urls")),
     path("admin/", admin.site.urls),
 ]

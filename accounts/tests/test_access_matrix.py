@@ -14,6 +14,7 @@ from budgets.models import FiscalYear
 from budgets.services import project_create
 from evaluations.demo import load_demo
 from evaluations.models import DepartmentEvaluation, FinanceReview, ReportExport
+from imports.models import ImportRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,11 @@ MATRIX = {
     "finance:department_review": ("get", "department_evaluation", (403, 403, 403, 200, 403)),
     "department:approve": ("post", "department", (403, 403, 403, 302, 403)),
     "dashboard:index": ("get", None, (403, 403, 200, 200, 200)),
+    "imports:list": ("get", None, (403, 403, 403, 403, 200)),
+    "imports:detail": ("get", "import", (403, 403, 403, 403, 200)),
+    # A refused import cannot be committed: the admin is sent back to it with a message.
+    "imports:commit": ("post", "import", (403, 403, 403, 403, 302)),
+    "imports:template": ("get", "template", (403, 403, 403, 403, 200)),
 }
 
 
@@ -98,7 +104,19 @@ def demo(django_db_setup, django_db_blocker):
             status=ReportExport.Status.FAILED,
             error="演示失败",
         )
+        refused_import = ImportRecord.objects.create(
+            uploaded_by=User.objects.get(username="admin"),
+            finance_bureau=year.finance_bureau,
+            original_name="矩阵测试.xlsx",
+            file="imports/matrix.xlsx",
+            sha256="0" * 64,
+            size=1,
+            status=ImportRecord.Status.REFUSED,
+            preview={"unusable": "文件不是 Excel 工作簿。"},
+        )
         yield {
+            "import": {"pk": refused_import.pk},
+            "template": {"profile": "national"},
             "review": {"pk": review.pk},
             "department_evaluation": {"pk": department_evaluation.pk},
             "summary": {"year": year.year, "fmt": "xlsx"},

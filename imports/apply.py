@@ -1,0 +1,415 @@
+"""Writing what a reader found (standard tables, summary sheets) to the database: all or nothing.
+
+A dry run goes through exactly the same writes inside a transaction and rolls it back, so the preview counts
+what a commit would do, new organisations included. A record whose stored state already equals the file is
+left alone: importing the same file twice changes nothing.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import DatabaseError, transaction
+
+from accounts.models import Organisation
+from budgets.models import BudgetLine, FiscalYear, Project, RuleProfile
+from evaluations.department import department_evaluation_recalculate
+from evaluations.models import (
+    DepartmentEvaluation,
+    EvaluationTransition,
+    FinanceReview,
+    ProjectEvaluation,
+    SpotCheckSample,
+)
+from evaluations.reports.summary import DEPARTMENT_WIDE_NAME
+from evaluations.richtext import opinion_paragraphs, sanitise_opinion
+from evaluations.services import evaluation_recalculate
+from indicators.models import Indicator
+from indicators.parsing import clean_text
+
+from .records import (
+    CREATED,
+    ERROR,
+    UNCHANGED,
+    UPDATED,
+    WARNING,
+    Change,
+    Outcome,
+    Problem,
+    ProjectRecord,
+    ReadResult,
+    SummaryRecord,
+)
+
+IMPORT_COMMENT = "从 Excel 导入"
+SAMPLE_NOTE = "按导入的汇总表记录财政抽查结果，非系统抽取。"
+
+# Project header fields a table can carry, with their labels for the preview.
+HEADER_FIELDS = {
+    "code": "项目编码",
+    "project_type": "项目类型",
+    "manager": "项目负责人",
+    "finance_manager": "财务负责人",
+    "phone": "联系电话",
+    "background": "设立背景",
+    "content": "实施内容",
+    "goal_expected": "预期目标",
+    "goal_actual": "实际完成情况",
+    "execution_reason": "执行率偏低原因",
+    "adjustment_reason": "预算调整理由",
+    "conclusion": "评价结论",
+    "problems": "存在问题",
+    "improvements": "改进措施",
+    "summary": "绩效自评综述",
+}
+INDICATOR_FIELDS = (
+    "level1",
+    "level2",
+    "name",
+    "sign",
+    "target_text",
+    "target_value",
+    "unit",
+    "actual_text",
+    "actual_value",
+    "actual_label",
+    "weight",
+    "claimed_score",
+    "deviation_reason",
+)
+EVALUATION_FIELDS = {
+    "claimed_total": "总分",
+    "claimed_grade": "等级",
+    "claimed_budget_score": "预算执行得分",
+    "stated_execution_rate": "执行率",
+}
+
+
+def _by_name(queryset, name: str):
+    """The record named ``name``: exactly, or else the one whose name differs only in full-width forms and
+    blanks ("（一级）" / "(一级)") — files retyped by hand differ so; None when there is none (or several)."""
+    exact = queryset.filter(name=name).first()
+    if exact is not None:
+        return exact
+    wanted = _folded(name)
+    matches = [obj for obj in queryset.only("pk", "name") if _folded(obj.name) == wanted]
+    return queryset.get(pk=matches[0].pk) if len(matches) == 1 else None
+
+
+def _folded(name: str) -> str:
+    return "".join(clean_text(name).split())
+
+
+@dataclass
+class _Context:
+    bureau: Organisation
+    outcome: Outcome
+    departments: dict = field(default_factory=dict)
+    units: dict = field(default_factory=dict)
+
+    def department(self, name: str) -> Organisation:
+        found = self.departments.get(name)
+        if found is None:
+            found = _by_name(Organisation.objects.filter(parent=self.bureau), name)
+            if found is None:
+                found = Organisation.objects.create(name=name, parent=self.bureau, kind=Organisation.Kind.DEPARTMENT)
+                self.outcome.new_organisations.append(f"主管部门：{name}")
+            self.departments[name] = found
+        return found
+
+    def unit(self, department: Organisation, name: str) -> Organisation:
+        if not name or name == department.name:
+            return department
+        key = (department.pk, name)
+        found = self.units.get(key)
+        if found is None:
+            found = _by_name(Organisation.objects.filter(parent=department), name)
+            if found is None:
+                found = Organisation.objects.create(name=name, parent=department, kind=Organisation.Kind.UNIT)
+                self.outcome.new_organisations.append(f"预算单位：{name}（{department.name}）")
+            self.units[key] = found
+        return found
+
+    def unit_without_department(self, name: str) -> Organisation | None:
+        """A unit named without its 主管部门: only when exactly one organisation of the bureau has that name."""
+        matches = list(
+            Organisation.objects.filter(name=name).filter(parent=self.bureau)
+            | Organisation.objects.filter(name=name, parent__parent=self.bureau)
+        )
+        return matches[0] if len(matches) == 1 else None
+
+
+def _fiscal_year(ctx: _Context, number: int, layout: str) -> FiscalYear:
+    year = FiscalYear.objects.filter(finance_bureau=ctx.bureau, year=number).select_related("profile").first()
+    if year is not None:
+        if layout and year.profile.layout != layout:
+            ctx.outcome.problems.append(
+                Problem(
+                    WARNING,
+                    f"{number} 年度使用规则方案“{year.profile}”，而文件中的表格是"
+                    f"{'四川' if layout == RuleProfile.Layout.SICHUAN else '全国'}表样：按该年度的方案导入。",
+                )
+            )
+        if year.status in FiscalYear.LOCKED:
+            ctx.outcome.problems.append(
+                Problem(WARNING, f"{number} 年度已{year.get_status_display()}：导入会修改该年度已定稿的数据。")
+            )
+        return year
+    previous = FiscalYear.objects.filter(finance_bureau=ctx.bureau).order_by("-year").select_related("profile").first()
+    profile = (
+        RuleProfile.objects.filter(layout=layout).order_by("pk").first()
+        if layout
+        else (previous.profile if previous else None)
+    ) or RuleProfile.objects.get(code="national")
+    ctx.outcome.changes.append(Change(CREATED, "年度", f"{number} 年度（{profile}）"))
+    return FiscalYear.objects.create(
+        finance_bureau=ctx.bureau, year=number, profile=profile, status=FiscalYear.Status.PUBLISHED
+    )
+
+
+def _record_transition(evaluation, *, department=False):
+    lookup = {"department_evaluation": evaluation} if department else {"evaluation": evaluation}
+    EvaluationTransition.objects.create(
+        **lookup, from_status="draft", to_status=evaluation.status, actor=None, comment=IMPORT_COMMENT
+    )
+
+
+def _fund_order(profile) -> dict[str, int]:
+    return {name: order for order, name in enumerate(profile.fund_sources.values_list("name", flat=True))}
+
+
+def _record_funds(record: ProjectRecord, order: dict[str, int]) -> list[tuple]:
+    ranked = sorted(enumerate(record.funds), key=lambda item: (order.get(item[1].source, len(order)), item[0]))
+    return [(f.source, f.initial, f.adjusted, f.executed) for _, f in ranked]
+
+
+def _stored_funds(project) -> list[tuple]:
+    return [(b.fund_source, b.initial_wan, b.adjusted_wan, b.executed_wan) for b in project.budget_lines.all()]
+
+
+def _record_indicators(record: ProjectRecord) -> list[tuple]:
+    return [tuple(getattr(i, name) for name in INDICATOR_FIELDS) for i in record.indicators]
+
+
+def _stored_indicators(project) -> list[tuple]:
+    return [tuple(getattr(i, name) for name in INDICATOR_FIELDS) for i in project.indicators.all()]
+
+
+def _evaluation_values(record: ProjectRecord) -> dict:
+    return {name: getattr(record, name) for name in EVALUATION_FIELDS}
+
+
+def _apply_project(ctx: _Context, year: FiscalYear, record: ProjectRecord, fund_order: dict[str, int]):
+    where = {"sheet": record.sheet, "row": record.row}
+    if record.department:
+        department = ctx.department(record.department)
+        unit = ctx.unit(department, record.unit)
+    else:
+        unit = ctx.unit_without_department(record.unit) if record.unit else None
+        if unit is None:
+            ctx.outcome.problems.append(
+                Problem(ERROR, f"项目“{record.name}”没有写明主管部门，无法确定它属于哪个部门。", **where)
+            )
+            return
+    label = f"{unit.name} / {record.name}"
+    projects = Project.objects.filter(fiscal_year=year).prefetch_related("budget_lines", "indicators")
+    project = projects.filter(code=record.code).first() if record.code else None
+    if project is None:
+        project = _by_name(projects.filter(unit=unit), record.name)
+
+    header = {name: getattr(record, name) for name in HEADER_FIELDS}
+    funds = _record_funds(record, fund_order)
+    indicators = _record_indicators(record)
+    claims = _evaluation_values(record)
+    if project is None:
+        project = Project.objects.create(fiscal_year=year, unit=unit, name=record.name, **header)
+        action, changed = CREATED, ()
+    else:
+        evaluation = ProjectEvaluation.objects.filter(project=project).first()
+        changed = [label_ for name, label_ in HEADER_FIELDS.items() if getattr(project, name) != header[name]]
+        if project.unit_id != unit.pk:
+            changed.insert(0, "预算单位")
+        if _stored_funds(project) != funds:
+            changed.append("项目资金")
+        if _stored_indicators(project) != indicators:
+            changed.append("绩效指标")
+        stored_claims = {name: getattr(evaluation, name) if evaluation else None for name in EVALUATION_FIELDS}
+        stored_claims["claimed_grade"] = stored_claims["claimed_grade"] or ""
+        changed += [EVALUATION_FIELDS[name] for name in EVALUATION_FIELDS if stored_claims[name] != claims[name]]
+        if not changed:
+            ctx.outcome.changes.append(Change(UNCHANGED, "项目", label))
+            return
+        action = UPDATED
+        for name, value in header.items():
+            setattr(project, name, value)
+        project.unit = unit
+        project.version += 1
+        project.save()
+
+    if action == CREATED or "项目资金" in changed:
+        project.budget_lines.all().delete()
+        BudgetLine.objects.bulk_create(
+            BudgetLine(
+                project=project, fund_source=source, order=n, initial_wan=initial, adjusted_wan=a, executed_wan=b
+            )
+            for n, (source, initial, a, b) in enumerate(funds)
+        )
+    if action == CREATED or "绩效指标" in changed:
+        project.indicators.all().delete()
+        Indicator.objects.bulk_create(
+            Indicator(project=project, order=n, **dict(zip(INDICATOR_FIELDS, values, strict=True)))
+            for n, values in enumerate(indicators)
+        )
+    evaluation, created = ProjectEvaluation.objects.get_or_create(
+        project=project, defaults={"status": ProjectEvaluation.Status.PUBLISHED}
+    )
+    for name, value in claims.items():
+        setattr(evaluation, name, value if value is not None or name != "claimed_grade" else "")
+    evaluation.save()
+    if created:
+        _record_transition(evaluation)
+    evaluation_recalculate(evaluation=evaluation)
+    ctx.outcome.changes.append(Change(action, "项目", label, tuple(changed)))
+
+
+def _sample(year: FiscalYear) -> SpotCheckSample:
+    sample, _ = SpotCheckSample.objects.get_or_create(
+        fiscal_year=year, defaults={"ratio": Decimal(0), "rules": [], "random_seed": 0, "note": SAMPLE_NOTE}
+    )
+    return sample
+
+
+def _apply_summary_row(ctx: _Context, year: FiscalYear, row: SummaryRecord):
+    where = {"sheet": row.sheet, "row": row.row}
+    if not row.department:
+        ctx.outcome.problems.append(Problem(ERROR, f"“{row.project_name}”一行没有主管部门。", **where))
+        return
+    department = ctx.department(row.department)
+    unit = ctx.unit(department, row.unit)
+    opinion = sanitise_opinion(row.opinion_html)
+    label = f"{unit.name} / {row.project_name}"
+    if row.project_name == DEPARTMENT_WIDE_NAME:
+        target = DepartmentEvaluation.objects.filter(fiscal_year=year, department=department).first()
+        review = FinanceReview.objects.filter(department_evaluation=target).first() if target else None
+        kind = "部门整体自评"
+    else:
+        project = _by_name(Project.objects.filter(fiscal_year=year, unit=unit), row.project_name)
+        target = ProjectEvaluation.objects.filter(project=project).first() if project else None
+        review = FinanceReview.objects.filter(evaluation=target).first() if target else None
+        kind = "汇总表行"
+    # Opinions compare by their text paragraph by paragraph: an opinion exported to Excel loses its bold
+    # and lists but is the same opinion, and re-importing it must not overwrite the formatted original.
+    stored = (
+        (
+            target.sort_order if kind == "部门整体自评" else target.project.sort_order,
+            target.claimed_grade or "",
+            review.grade if review else "",
+            opinion_paragraphs(review.opinion_html) if review else [],
+        )
+        if target
+        else None
+    )
+    wanted = (row.number, row.self_grade, row.finance_grade, opinion_paragraphs(opinion))
+    if stored is not None and (
+        stored == wanted or (not row.finance_grade and not opinion and stored[:2] == wanted[:2])
+    ):
+        ctx.outcome.changes.append(Change(UNCHANGED, kind, label))
+        return
+    action = CREATED if target is None else UPDATED
+    if kind == "部门整体自评":
+        target, _ = DepartmentEvaluation.objects.update_or_create(
+            fiscal_year=year,
+            department=department,
+            defaults={"claimed_grade": row.self_grade, "sort_order": row.number},
+        )
+        if action == CREATED:
+            target.status = DepartmentEvaluation.Status.APPROVED
+            target.save(update_fields=["status"])
+            _record_transition(target, department=True)
+            department_evaluation_recalculate(evaluation=target)
+        lookup = {"department_evaluation": target}
+    else:
+        if project is None:
+            project = Project.objects.create(fiscal_year=year, unit=unit, name=row.project_name, sort_order=row.number)
+        elif project.sort_order != row.number:
+            project.sort_order = row.number
+            project.save(update_fields=["sort_order", "updated_at"])
+        status = ProjectEvaluation.Status.SPOT_CHECKED if row.finance_grade else ProjectEvaluation.Status.APPROVED
+        target, created = ProjectEvaluation.objects.get_or_create(project=project, defaults={"status": status})
+        target.claimed_grade = row.self_grade
+        target.save(update_fields=["claimed_grade"])
+        if created:
+            _record_transition(target)
+            evaluation_recalculate(evaluation=target)
+        lookup = {"evaluation": target}
+    if row.finance_grade or opinion:
+        FinanceReview.objects.update_or_create(
+            **lookup,
+            defaults={
+                "sample": _sample(year),
+                "selection": FinanceReview.Selection.IMPORTED,
+                "status": FinanceReview.Status.COMPLETED,
+                "grade": row.finance_grade,
+                "opinion_html": opinion,
+            },
+        )
+    fields = (
+        ()
+        if action == CREATED
+        else tuple(
+            name
+            for name, old, new in zip(
+                ("序号", "自评结果", "财政抽查审核结果", "财政抽查审核意见"), stored, wanted, strict=True
+            )
+            if old != new
+        )
+    )
+    ctx.outcome.changes.append(Change(action, kind, label, fields))
+
+
+def _layout(result: ReadResult) -> str:
+    layouts = {record.layout for record in result.projects if record.layout}
+    return layouts.pop() if len(layouts) == 1 else ""
+
+
+def apply_result(result: ReadResult, *, bureau: Organisation, year: int | None = None, dry_run: bool = True) -> Outcome:
+    """Write ``result`` for ``bureau`` (the year from ``year`` or the file), or only preview it (``dry_run``)."""
+    number = year or result.year or next((r.year for r in result.projects if r.year), None)
+    outcome = Outcome(kind=result.kind, year=number, bureau=bureau.name, problems=list(result.problems))
+    if number is None:
+        outcome.problems.append(Problem(ERROR, "文件的标题中没有年度（例如“（2024年度）”）：请指定导入到哪个年度。"))
+    if not result.projects and not result.summary_rows and not outcome.errors:
+        outcome.problems.append(Problem(ERROR, "文件中没有可导入的数据。"))
+    if outcome.errors:
+        return outcome
+    try:
+        with transaction.atomic():
+            ctx = _Context(bureau=bureau, outcome=outcome)
+            fiscal_year = _fiscal_year(ctx, number, _layout(result))
+            fund_order = _fund_order(fiscal_year.profile)
+            for record in result.projects:
+                _apply_project(ctx, fiscal_year, record, fund_order)
+            if result.summary_rows:
+                for row in result.summary_rows:
+                    _apply_summary_row(ctx, fiscal_year, row)
+                _update_sample_ratio(fiscal_year)
+            if dry_run or outcome.errors:
+                transaction.set_rollback(True)
+            else:
+                outcome.committed = True
+    except DatabaseError as exc:
+        outcome.committed = False
+        outcome.problems.append(Problem(ERROR, f"写入数据库时出错，没有导入任何数据（{type(exc).__name__}）。"))
+    return outcome
+
+
+def _update_sample_ratio(year: FiscalYear):
+    sample = SpotCheckSample.objects.filter(fiscal_year=year, note=SAMPLE_NOTE).first()
+    if sample is None:
+        return
+    reviewed = FinanceReview.objects.filter(sample=sample, excluded=False).count()
+    total = ProjectEvaluation.objects.filter(project__fiscal_year=year).count()
+    total += DepartmentEvaluation.objects.filter(fiscal_year=year).count()
+    ratio = (Decimal(reviewed) / Decimal(total)).quantize(Decimal("0.000001")) if total else Decimal(0)
+    if sample.ratio != ratio:
+        sample.ratio = ratio
+        sample.save(update_fields=["ratio"])

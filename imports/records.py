@@ -1,0 +1,181 @@
+"""What every reader turns a workbook into: plain records of projects and summary rows, with the problems found.
+
+Readers (flat templates, the standard tables, the summary sheet) only read; ``imports.apply`` compares the records
+with the database and writes them, all or nothing. Values stay as written: a reader parses numbers and signs
+but never corrects a published figure (a score above its weight is history; the quality checks report it).
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+ERROR = "错误"  # the file cannot be imported faithfully: nothing is written
+WARNING = "提示"  # imported, but the reader had to interpret something (a label mapped, a value kept as text)
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str
+    message: str  # Chinese, naming the value
+    sheet: str = ""
+    row: int | None = None  # 1-based, as Excel shows it
+    column: str = ""  # Excel letter ("C") or the column's header
+
+    @property
+    def where(self) -> str:
+        parts = [f"工作表“{self.sheet}”" if self.sheet else "", f"第 {self.row} 行" if self.row else ""]
+        if self.column:
+            parts.append(f"{self.column} 列")
+        return " ".join(p for p in parts if p)
+
+    def as_dict(self) -> dict:
+        return {
+            "severity": self.severity,
+            "message": self.message,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+        }
+
+
+@dataclass
+class FundRecord:
+    source: str  # the profile's fund-source name (本年财政拨款, 财政资金 …) after label mapping
+    initial: Decimal | None = None  # 年初预算数, 万元
+    adjusted: Decimal | None = None  # 全年预算数 A
+    executed: Decimal | None = None  # 全年执行数 B
+
+
+@dataclass
+class IndicatorRecord:
+    level1: str
+    level2: str
+    name: str = ""
+    sign: str = ""  # ≥ > = ≤ < 定性, or "" when the table does not say
+    target_text: str = ""
+    target_value: Decimal | None = None
+    unit: str = ""
+    actual_text: str = ""
+    actual_value: Decimal | None = None
+    actual_label: str = ""  # one of the three official 定性 labels, or ""
+    weight: Decimal | None = None
+    claimed_score: Decimal | None = None
+    deviation_reason: str = ""
+
+
+@dataclass
+class ProjectRecord:
+    """One 项目支出绩效自评表 (or one flat-template row with its indicators)."""
+
+    department: str  # 主管部门
+    unit: str  # 预算单位 / 实施单位 (the department itself when it implements the project)
+    name: str
+    code: str = ""
+    project_type: str = ""  # "recurring" / "one_off" / ""
+    manager: str = ""
+    finance_manager: str = ""
+    phone: str = ""
+    background: str = ""
+    content: str = ""
+    goal_expected: str = ""
+    goal_actual: str = ""
+    execution_reason: str = ""
+    adjustment_reason: str = ""
+    conclusion: str = ""
+    problems: str = ""
+    improvements: str = ""
+    summary: str = ""
+    funds: list[FundRecord] = field(default_factory=list)
+    indicators: list[IndicatorRecord] = field(default_factory=list)
+    claimed_total: Decimal | None = None  # 总分 as printed
+    claimed_grade: str = ""  # 优 良 中 差, where the table states it
+    claimed_budget_score: Decimal | None = None  # the 年度资金总额 row's 得分
+    stated_execution_rate: Decimal | None = None  # the 年度资金总额 row's 执行率, as a fraction (0.9745)
+    year: int | None = None  # from the table's title (（2024年度）), when it has one
+    layout: str = ""  # "national" / "sichuan": which table layout it was read from
+    sheet: str = ""  # where it was found, for messages
+    row: int | None = None
+
+
+@dataclass
+class SummaryRecord:
+    """One row of the 市级财政支出绩效自评结果汇总表 (seed 000)."""
+
+    number: int | None
+    department: str
+    unit: str
+    project_name: str
+    self_grade: str = ""
+    finance_grade: str = ""
+    opinion_html: str = ""  # sanitised before it is stored
+    sheet: str = ""
+    row: int | None = None
+
+
+@dataclass
+class ReadResult:
+    """What a reader found in one workbook."""
+
+    kind: str  # "flat", "standard", "summary"
+    projects: list[ProjectRecord] = field(default_factory=list)
+    summary_rows: list[SummaryRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    year: int | None = None  # from the title, when the workbook states one
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+
+CREATED, UPDATED, UNCHANGED = "新增", "更新", "不变"
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an import does (or, in a dry run, would do) to one record."""
+
+    action: str  # CREATED / UPDATED / UNCHANGED
+    kind: str  # "项目", "绩效指标", "汇总表行", "部门整体自评" …
+    label: str  # e.g. "东莞市技师学院 / 人才发展资金"
+    fields: tuple[str, ...] = ()  # the fields that change (UPDATED), in Chinese
+
+
+@dataclass
+class Outcome:
+    """The preview of a dry run, or the record of a commit: the same structure for every kind of workbook."""
+
+    kind: str  # "flat", "standard", "summary"
+    year: int | None = None
+    bureau: str = ""
+    changes: list[Change] = field(default_factory=list)
+    new_organisations: list[str] = field(default_factory=list)  # "主管部门 东莞市某局", "预算单位 某中心"
+    problems: list[Problem] = field(default_factory=list)
+    committed: bool = False
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+    def count(self, action: str, kind: str | None = None) -> int:
+        return sum(1 for c in self.changes if c.action == action and (kind is None or c.kind == kind))
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "year": self.year,
+            "bureau": self.bureau,
+            "committed": self.committed,
+            "counts": {a: self.count(a) for a in (CREATED, UPDATED, UNCHANGED)},
+            "changes": [
+                {"action": c.action, "kind": c.kind, "label": c.label, "fields": list(c.fields)} for c in self.changes
+            ],
+            "new_organisations": list(self.new_organisations),
+            "problems": [p.as_dict() for p in self.problems],
+        }

@@ -1,0 +1,120 @@
+"""One flow for every kind of workbook: open safely → detect the kind → read → dry run or commit, all or nothing."""
+
+import hashlib
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from .apply import apply_result
+from .models import ImportRecord
+from .records import ERROR, Outcome, Problem
+from .safety import UnusableWorkbook, open_workbook
+
+KIND_LABELS = dict(ImportRecord.Kind.choices)
+
+
+@dataclass
+class Detected:
+    kind: str  # ImportRecord.Kind value, "" when nothing importable was recognised
+    workbook: object
+
+
+def detect(workbook) -> str:
+    """The kind of workbook, by content: the summary sheet's header row, a flat template's headers, or a
+    项目支出绩效自评表 found by its labels."""
+    from .readers.summary_sheet import is_summary_workbook
+
+    if is_summary_workbook(workbook):
+        return ImportRecord.Kind.SUMMARY
+    from .readers.flat import is_flat_workbook
+
+    if is_flat_workbook(workbook):
+        return ImportRecord.Kind.FLAT
+    from .readers.standard_table import read_standard_tables
+
+    found = read_standard_tables(workbook)
+    if found.projects or found.errors:
+        return ImportRecord.Kind.STANDARD
+    return ImportRecord.Kind.UNKNOWN
+
+
+def run(
+    data: bytes, *, filename: str = "", bureau, year: int | None = None, commit: bool = False, user=None
+) -> Outcome:
+    """Import ``data`` for ``bureau``; only a preview unless ``commit``. Raises UnusableWorkbook for files that
+    cannot be read at all."""
+    workbook = open_workbook(data, filename=filename)
+    kind = detect(workbook)
+    if kind == ImportRecord.Kind.UNKNOWN:
+        outcome = Outcome(kind="", year=year, bureau=bureau.name)
+        outcome.problems.append(
+            Problem(
+                ERROR,
+                "没有在工作簿中找到可导入的内容：既不是导入模板，也没有项目支出绩效自评表或自评结果汇总表"
+                "（按标题和表头识别，例如“项目名称”“一级指标”“自评结果”）。",
+            )
+        )
+        return outcome
+    if kind == ImportRecord.Kind.FLAT:
+        from .readers.flat import import_flat
+
+        return import_flat(workbook, bureau=bureau, year=year, dry_run=not commit, user=user)
+    if kind == ImportRecord.Kind.SUMMARY:
+        from .readers.summary_sheet import read_summary_sheet
+
+        result = read_summary_sheet(workbook)
+    else:
+        from .readers.standard_table import read_standard_tables
+
+        result = read_standard_tables(workbook)
+    return apply_result(result, bureau=bureau, year=year, dry_run=not commit)
+
+
+def upload(uploaded_file, *, user, bureau, year: int | None = None) -> ImportRecord:
+    """Keep the uploaded file with a new import record and store its dry-run preview (or why it is unusable)."""
+    data = uploaded_file.read()
+    record = ImportRecord(
+        uploaded_by=user,
+        finance_bureau=bureau,
+        original_name=(uploaded_file.name or "upload.xlsx")[:255],
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        year_override=year,
+    )
+    try:
+        outcome = run(data, filename=record.original_name, bureau=bureau, year=year, user=user)
+    except UnusableWorkbook as refused:
+        record.status = ImportRecord.Status.REFUSED
+        record.preview = {"unusable": refused.message, "problems": [], "changes": []}
+    else:
+        record.kind = outcome.kind
+        record.year = outcome.year
+        record.preview = outcome.as_dict()
+        if outcome.errors or not outcome.kind:
+            record.status = ImportRecord.Status.REFUSED
+    record.file.save("upload.xlsx", ContentFile(data), save=False)
+    record.save()
+    return record
+
+
+def commit(record: ImportRecord, *, user) -> Outcome:
+    """Import a previewed file for real, from the copy kept with its record."""
+    with record.file.open("rb") as stored:
+        data = stored.read()
+    outcome = run(
+        data,
+        filename=record.original_name,
+        bureau=record.finance_bureau,
+        year=record.year_override,
+        commit=True,
+        user=user,
+    )
+    with transaction.atomic():
+        record.result = outcome.as_dict()
+        if outcome.committed:
+            record.status = ImportRecord.Status.COMMITTED
+            record.committed_at = timezone.now()
+        record.save(update_fields=["result", "status", "committed_at"])
+    return outcome
