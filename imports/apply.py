@@ -149,10 +149,6 @@ def _fiscal_year(ctx: _Context, number: int, layout: str) -> FiscalYear:
                     f"{'四川' if layout == RuleProfile.Layout.SICHUAN else '全国'}表样：按该年度的方案导入。",
                 )
             )
-        if year.status in FiscalYear.LOCKED:
-            ctx.outcome.problems.append(
-                Problem(WARNING, f"{number} 年度已{year.get_status_display()}：导入会修改该年度已定稿的数据。")
-            )
         return year
     previous = FiscalYear.objects.filter(finance_bureau=ctx.bureau).order_by("-year").select_related("profile").first()
     profile = (
@@ -216,25 +212,29 @@ def _apply_project(ctx: _Context, year: FiscalYear, record: ProjectRecord, fund_
     if project is None:
         project = _by_name(projects.filter(unit=unit), record.name)
 
-    header = {name: getattr(record, name) for name in HEADER_FIELDS}
+    # A header field or claim the file leaves empty is "not stated" (the national table has no 设立背景, a
+    # table may state no grade): it keeps what is stored. Funds and indicators are the table itself: replaced.
+    header = {name: getattr(record, name) for name in HEADER_FIELDS if getattr(record, name)}
     funds = _record_funds(record, fund_order)
     indicators = _record_indicators(record)
-    claims = _evaluation_values(record)
+    claims = {name: value for name, value in _evaluation_values(record).items() if value not in (None, "")}
     if project is None:
         project = Project.objects.create(fiscal_year=year, unit=unit, name=record.name, **header)
         action, changed = CREATED, ()
     else:
         evaluation = ProjectEvaluation.objects.filter(project=project).first()
-        changed = [label_ for name, label_ in HEADER_FIELDS.items() if getattr(project, name) != header[name]]
+        changed = [HEADER_FIELDS[name] for name, value in header.items() if getattr(project, name) != value]
         if project.unit_id != unit.pk:
             changed.insert(0, "预算单位")
         if _stored_funds(project) != funds:
             changed.append("项目资金")
         if _stored_indicators(project) != indicators:
             changed.append("绩效指标")
-        stored_claims = {name: getattr(evaluation, name) if evaluation else None for name in EVALUATION_FIELDS}
-        stored_claims["claimed_grade"] = stored_claims["claimed_grade"] or ""
-        changed += [EVALUATION_FIELDS[name] for name in EVALUATION_FIELDS if stored_claims[name] != claims[name]]
+        changed += [
+            EVALUATION_FIELDS[name]
+            for name, value in claims.items()
+            if evaluation is None or getattr(evaluation, name) != value
+        ]
         if not changed:
             ctx.outcome.changes.append(Change(UNCHANGED, "项目", label))
             return
@@ -263,7 +263,7 @@ def _apply_project(ctx: _Context, year: FiscalYear, record: ProjectRecord, fund_
         project=project, defaults={"status": ProjectEvaluation.Status.PUBLISHED}
     )
     for name, value in claims.items():
-        setattr(evaluation, name, value if value is not None or name != "claimed_grade" else "")
+        setattr(evaluation, name, value)
     evaluation.save()
     if created:
         _record_transition(evaluation)
@@ -392,6 +392,18 @@ def apply_result(result: ReadResult, *, bureau: Organisation, year: int | None =
                 for row in result.summary_rows:
                     _apply_summary_row(ctx, fiscal_year, row)
                 _update_sample_ratio(fiscal_year)
+            year_existed = not any(c.kind == "年度" for c in outcome.changes)
+            if (
+                year_existed
+                and fiscal_year.status in FiscalYear.LOCKED
+                and any(c.action != UNCHANGED for c in outcome.changes)
+            ):
+                outcome.problems.append(
+                    Problem(
+                        WARNING,
+                        f"{number} 年度的状态是“{fiscal_year.get_status_display()}”：导入会修改该年度已定稿的数据。",
+                    )
+                )
             if dry_run or outcome.errors:
                 transaction.set_rollback(True)
             else:

@@ -24,14 +24,15 @@ class Detected:
 def detect(workbook) -> str:
     """The kind of workbook, by content: the summary sheet's header row, a flat template's headers, or a
     项目支出绩效自评表 found by its labels."""
+    from .readers.flat import is_flat_workbook
     from .readers.summary_sheet import is_summary_workbook
 
-    if is_summary_workbook(workbook):
-        return ImportRecord.Kind.SUMMARY
-    from .readers.flat import is_flat_workbook
-
+    # A template's 项目 sheet has 主管部门 / 预算单位 / 项目名称 / 自评等级 too: the template goes first (its
+    # fund or 三级指标 columns never appear in a summary sheet or a standard table).
     if is_flat_workbook(workbook):
         return ImportRecord.Kind.FLAT
+    if is_summary_workbook(workbook):
+        return ImportRecord.Kind.SUMMARY
     from .readers.standard_table import read_standard_tables
 
     found = read_standard_tables(workbook)

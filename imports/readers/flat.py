@@ -1,0 +1,583 @@
+"""Flat import templates (SPEC §10.1): one row per project, one row per indicator, handled with django-import-export.
+
+* :func:`is_flat_workbook` recognises a flat workbook by its header rows (after alias normalisation).
+* :func:`flat_template_xlsx` writes the downloadable template for a rule profile.
+* :func:`import_flat` reads the 项目 sheet(s) and then the 绩效指标 sheet(s) through ``imports.resources`` inside one
+  transaction: both commit together or not at all, and nothing is written for a dry run or when any row has an
+  error.
+
+import-export's own ``dry_run`` is not used: it would roll back the 项目 sheet before the 绩效指标 sheet is matched
+against it. Each sheet is imported with ``use_transactions=True`` and ``rollback_on_validation_errors=True`` (a
+savepoint: a sheet with a bad row keeps none of its rows, and a database error cannot poison the outer
+transaction), and the outer ``transaction.atomic()`` is rolled back for a dry run or any error.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from io import BytesIO
+
+import tablib
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.db import DatabaseError, DataError, IntegrityError, OperationalError, transaction
+
+from budgets.models import FiscalYear, Project, RuleProfile
+from evaluations.models import EvaluationTransition, ProjectEvaluation
+from evaluations.reports.excel import write_cell
+from evaluations.services import evaluation_recalculate
+
+from ..records import ERROR, UNCHANGED, WARNING, Change, Outcome, Problem
+from ..resources import (
+    ACTUAL,
+    DEPARTMENT,
+    FUND_MEASURES,
+    FUND_SOURCE_ALIASES,
+    INDICATOR_COLUMNS,
+    LEVEL1,
+    LEVEL2,
+    LEVEL3,
+    PROJECT_CODE,
+    PROJECT_HEAD_COLUMNS,
+    PROJECT_NAME,
+    PROJECT_OPTIONAL_COLUMNS,
+    PROJECT_TAIL_COLUMNS,
+    TARGET,
+    UNIT,
+    YEAR,
+    Column,
+    FlatContext,
+    IndicatorResource,
+    ProjectResource,
+    accepted_indicator_headers,
+    accepted_project_headers,
+    cell_text,
+    fund_header,
+    fund_source_names,
+    is_fund_header,
+    normalise_header,
+    parse_fund_header,
+    parse_year,
+)
+
+logger = logging.getLogger(__name__)
+
+PROJECT_SHEET, INDICATOR_SHEET, HELP_SHEET = "项目", "绩效指标", "填写说明"
+PROJECT, INDICATOR = "project", "indicator"
+IMPORT_COMMENT = "从 Excel 导入（标准模板）"
+HEADER_SCAN_ROWS = 10
+# Columns that only say something to the people filling the sheet.
+IGNORED_HEADERS = {"序号", "备注", "说明"}
+# Columns that make a header row a project sheet's, beside 项目名称 and 主管部门 / 预算单位.
+PROJECT_MARKERS = {"项目类型", "项目负责人", "财务负责人", "预期目标", "实际完成情况", "执行率偏低原因", "预算调整理由"}
+
+
+@dataclass
+class SheetData:
+    """One sheet of a flat workbook, read into a dataset with canonical headers."""
+
+    name: str
+    kind: str  # PROJECT / INDICATOR
+    header_row: int
+    dataset: tablib.Dataset = None
+    row_numbers: list[int] = field(default_factory=list)  # Excel row of each dataset row
+    labels: dict[str, str] = field(default_factory=dict)  # canonical header → header as written
+    problems: list[Problem] = field(default_factory=list)
+    usable: bool = True
+
+    def label(self, column: str) -> str:
+        return self.labels.get(column, column)
+
+
+# --- detection ----------------------------------------------------------------------------------------------------
+
+
+def _sheet_kind(headers: set[str]) -> str | None:
+    if PROJECT_NAME not in headers and PROJECT_CODE not in headers:
+        return None
+    if LEVEL3 in headers or (LEVEL1 in headers and LEVEL2 in headers):
+        return INDICATOR
+    names_unit = PROJECT_NAME in headers and (DEPARTMENT in headers or UNIT in headers)
+    if names_unit and (any(is_fund_header(h) for h in headers) or headers & PROJECT_MARKERS):
+        return PROJECT
+    return None
+
+
+def _header_row(ws) -> tuple[int, str, list[tuple[int, str, str]]] | None:
+    """(row number, kind, [(column index, canonical header, header as written)]) of the sheet's header row."""
+    last = min(ws.max_row or 0, HEADER_SCAN_ROWS)
+    for number, values in enumerate(ws.iter_rows(min_row=1, max_row=last, values_only=True), 1):
+        cells = [
+            (index, normalise_header(value), " ".join(cell_text(value).split()))
+            for index, value in enumerate(values, 1)
+            if isinstance(value, str) and value.strip()
+        ]
+        kind = _sheet_kind({canonical for _, canonical, _ in cells})
+        if kind:
+            return number, kind, cells
+    return None
+
+
+def _flat_sheets(workbook) -> list[tuple[object, int, str, list]]:
+    found = []
+    for ws in workbook.worksheets:
+        header = _header_row(ws)
+        if header:
+            found.append((ws, *header))
+    return found
+
+
+def is_flat_workbook(workbook) -> bool:
+    """Whether ``workbook`` holds a flat template: a sheet whose header row (after alias normalisation) has 项目名称
+    + 主管部门/预算单位 + a fund column (or another project column), or 三级指标 + 项目名称/项目编码."""
+    return bool(_flat_sheets(workbook))
+
+
+# --- reading ------------------------------------------------------------------------------------------------------
+
+
+def _plain(number: Decimal) -> str:
+    return format(number.normalize(), "f")
+
+
+def _cell_value(cell, canonical: str):
+    """The cell's value for the resources: floats as the Decimal Excel shows (15 significant digits), and a number
+    formatted as a percentage in 年度指标值 / 实际完成值 as the text the user sees ("95%")."""
+    value = cell.value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    number = Decimal(format(value, ".15g")) if isinstance(value, float) else Decimal(value)
+    if canonical in (TARGET, ACTUAL) and "%" in (cell.number_format or ""):
+        return f"{_plain(number * 100)}%"
+    return number if isinstance(value, float) else value
+
+
+def _read_sheet(ws, header_row: int, kind: str, cells) -> SheetData:
+    sheet = SheetData(name=ws.title, kind=kind, header_row=header_row)
+    accepted = accepted_project_headers() if kind == PROJECT else accepted_indicator_headers()
+    columns: list[tuple[int, str]] = []
+    where = {"sheet": ws.title, "row": header_row}
+    for index, canonical, written in cells:
+        if canonical in IGNORED_HEADERS:
+            continue
+        fund = parse_fund_header(canonical) if kind == PROJECT else None
+        if canonical not in accepted and not (fund and is_fund_header(canonical)):
+            message = (
+                f"“{written}”是合计，由系统按各资金来源计算，不导入"
+                if fund
+                else f"未识别的列“{written}”，已忽略（可用的列见模板的“{HELP_SHEET}”）"
+            )
+            sheet.problems.append(Problem(WARNING, message, column=written, **where))
+            continue
+        if canonical in sheet.labels:
+            sheet.problems.append(
+                Problem(
+                    WARNING,
+                    f"“{written}”与“{sheet.labels[canonical]}”是同一列，已忽略后一列",
+                    column=written,
+                    **where,
+                )
+            )
+            continue
+        sheet.labels[canonical] = written
+        columns.append((index, canonical))
+    required = [PROJECT_NAME] if kind == PROJECT else [LEVEL1, LEVEL2]
+    missing = [name for name in required if name not in sheet.labels]
+    if kind == PROJECT and DEPARTMENT not in sheet.labels and UNIT not in sheet.labels:
+        missing.append(f"{DEPARTMENT}”或“{UNIT}")
+    if kind == INDICATOR and PROJECT_NAME not in sheet.labels and PROJECT_CODE not in sheet.labels:
+        missing.append(f"{PROJECT_NAME}”或“{PROJECT_CODE}")
+    for name in missing:
+        sheet.problems.append(Problem(ERROR, f"工作表“{ws.title}”缺少“{name}”列", **where))
+    sheet.usable = not missing
+
+    # A value merged down several rows (a project name over its indicator rows) belongs to each of them.
+    merged = {}
+    for cell_range in ws.merged_cells.ranges:
+        if cell_range.max_row <= header_row or cell_range.min_row == cell_range.max_row:
+            continue
+        top = ws.cell(row=cell_range.min_row, column=cell_range.min_col)
+        for row in range(max(cell_range.min_row + 1, header_row + 1), cell_range.max_row + 1):
+            merged[(row, cell_range.min_col)] = top
+    sheet.dataset = tablib.Dataset(headers=[canonical for _, canonical in columns])
+    width = max((index for index, _ in columns), default=0)
+    for number, row in enumerate(ws.iter_rows(min_row=header_row + 1, max_col=width or 1), header_row + 1):
+        values = []
+        for index, canonical in columns:
+            cell = merged.get((number, index)) or (row[index - 1] if index - 1 < len(row) else None)
+            values.append(_cell_value(cell, canonical) if cell is not None else None)
+        if all(value is None or (isinstance(value, str) and not value.strip()) for value in values):
+            continue
+        sheet.dataset.append(values)
+        sheet.row_numbers.append(number)
+    return sheet
+
+
+def _years(sheets: list[SheetData]) -> set[int]:
+    found = set()
+    for sheet in sheets:
+        if YEAR in sheet.labels:
+            found.update(n for n in (parse_year(v) for v in sheet.dataset[YEAR]) if n is not None)
+    return found
+
+
+# --- import -------------------------------------------------------------------------------------------------------
+
+
+def _database_problem(exc: BaseException) -> str:
+    if isinstance(exc, IntegrityError):
+        return "与系统中已有的数据冲突（重复或取值不允许）"
+    if isinstance(exc, DataError):
+        return "数值或文字超出了数据库允许的范围"
+    if isinstance(exc, OperationalError):
+        return "数据库暂时无法写入，请稍后重试"
+    return "系统内部错误，请联系管理员"
+
+
+def _collect(outcome: Outcome, sheet: SheetData, resource, result, kind: str) -> bool:
+    """Translate import-export's result into Problems (Chinese, with sheet, Excel row and column) and Changes."""
+    problems = []
+    bad = set()
+    for invalid in result.invalid_rows:
+        bad.add(invalid.number)
+        state = resource.states[invalid.number - 1]
+        for key, messages in invalid.error_dict.items():
+            column = "" if key == NON_FIELD_ERRORS else sheet.label(key)
+            problems.extend(
+                Problem(ERROR, message, sheet=sheet.name, row=state.excel_row, column=column) for message in messages
+            )
+    for number, errors in result.row_errors():
+        bad.add(number)
+        for error in errors:
+            logger.warning("flat import: row %s of %s failed", number, sheet.name, exc_info=error.error)
+            problems.append(
+                Problem(
+                    ERROR,
+                    f"这一行无法导入：{_database_problem(error.error)}",
+                    sheet=sheet.name,
+                    row=resource.states[number - 1].excel_row,
+                )
+            )
+    for state in resource.states:
+        problems.extend(
+            Problem(
+                WARNING, message, sheet=sheet.name, row=state.excel_row, column=sheet.label(column) if column else ""
+            )
+            for column, message in state.warnings
+        )
+    problems.sort(key=lambda p: (p.row or 0, p.severity != ERROR))
+    for error in result.base_errors:
+        logger.warning("flat import: sheet %s failed", sheet.name, exc_info=error.error)
+        problems.insert(
+            0,
+            Problem(
+                ERROR,
+                f"写入工作表“{sheet.name}”时出错，没有导入任何数据：{_database_problem(error.error)}",
+                sheet=sheet.name,
+            ),
+        )
+    outcome.problems.extend(problems)
+    for state in resource.states:
+        if state.index not in bad and state.action:
+            outcome.changes.append(_change(state, kind))
+    return result.has_errors() or result.has_validation_errors()
+
+
+def _change(state, kind) -> Change:
+    return Change(state.action, kind, state.label, tuple(state.changed))
+
+
+def _import_sheet(resource, sheet: SheetData):
+    return resource.import_data(
+        sheet.dataset,
+        dry_run=False,  # the outer transaction decides; see the module docstring
+        raise_errors=False,
+        use_transactions=True,
+        rollback_on_validation_errors=True,
+    )
+
+
+def _chunks(items, size=500):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _finish(ctx: FlatContext, projects: list[ProjectResource], indicators: list[IndicatorResource]):
+    """After a successful import: self-evaluations where missing, the stated claims, and the computed totals of
+    every project touched (as the demo loader does)."""
+    claims: dict[int, dict] = {}
+    listed, touched = set(), set()
+    for resource in projects:
+        for state in resource.states:
+            if state.action and state.instance.pk:
+                listed.add(state.instance.pk)
+                claims[state.instance.pk] = state.claims
+                if state.action != UNCHANGED:
+                    touched.add(state.instance.pk)
+    for resource in indicators:
+        touched |= resource.touched_projects()
+        listed |= {s.project.pk for s in resource.states if s.action}
+    wanted = listed | touched
+    evaluations = {}
+    for chunk in _chunks(wanted):
+        evaluations.update({e.project_id: e for e in ProjectEvaluation.objects.filter(project_id__in=chunk)})
+    missing = sorted(wanted - evaluations.keys())
+    if missing:
+        statuses = {year.pk: year.status for year in ctx.years.values()}
+        new = []
+        for chunk in _chunks(missing):
+            for project_pk, year_pk in Project.objects.filter(pk__in=chunk).values_list("pk", "fiscal_year_id"):
+                open_year = statuses.get(year_pk) == FiscalYear.Status.OPEN
+                status = ProjectEvaluation.Status.DRAFT if open_year else ProjectEvaluation.Status.PUBLISHED
+                new.append(ProjectEvaluation(project_id=project_pk, status=status))
+        ProjectEvaluation.objects.bulk_create(new, batch_size=500)
+        for chunk in _chunks(missing):
+            evaluations.update({e.project_id: e for e in ProjectEvaluation.objects.filter(project_id__in=chunk)})
+        actor = ctx.user if getattr(ctx.user, "pk", None) else None
+        EvaluationTransition.objects.bulk_create(
+            [
+                EvaluationTransition(
+                    evaluation=evaluations[pk],
+                    from_status=ProjectEvaluation.Status.DRAFT,
+                    to_status=evaluations[pk].status,
+                    actor=actor,
+                    comment=IMPORT_COMMENT,
+                )
+                for pk in missing
+                if evaluations[pk].status != ProjectEvaluation.Status.DRAFT
+            ],
+            batch_size=500,
+        )
+        touched |= set(missing)
+    for project_pk, stated in claims.items():
+        evaluation = evaluations[project_pk]
+        changed = [name for name, value in stated.items() if getattr(evaluation, name) != value]
+        if changed:
+            for name in changed:
+                setattr(evaluation, name, stated[name])
+            evaluation.save(update_fields=[*changed, "updated_at"])
+            touched.add(project_pk)
+    for chunk in _chunks(sorted(touched)):
+        for evaluation in ProjectEvaluation.objects.filter(project_id__in=chunk).select_related(
+            "project__fiscal_year__profile"
+        ):
+            evaluation_recalculate(evaluation=evaluation)
+
+
+def import_flat(workbook, *, bureau, year: int | None, dry_run: bool, user=None) -> Outcome:
+    """Import a flat workbook for ``bureau``: the 项目 sheet(s), then the 绩效指标 sheet(s), all or nothing.
+
+    ``year`` overrides the 年度 column. With ``dry_run`` (or when any row has an error) everything is rolled back
+    and the Outcome is the preview: one Change per row, every problem with sheet, Excel row and column."""
+    outcome = Outcome(kind="flat", year=year, bureau=bureau.name)
+    found = _flat_sheets(workbook)
+    if not found:
+        outcome.problems.append(
+            Problem(ERROR, "工作簿中没有导入模板的表头（例如“项目名称”“预算单位”和资金列，或“项目名称”和“三级指标”）。")
+        )
+        return outcome
+    sheets = [_read_sheet(ws, header_row, kind, cells) for ws, header_row, kind, cells in found]
+    for sheet in sheets:
+        outcome.problems.extend(sheet.problems)
+    sheets = [s for s in sheets if s.usable]
+    if year is None:
+        years = _years(sheets)
+        for sheet in sheets:
+            if YEAR in sheet.labels:
+                continue
+            if len(years) == 1:
+                if len(sheet.dataset):
+                    sheet.dataset.append_col([next(iter(years))] * len(sheet.dataset), header=YEAR)
+            else:
+                outcome.problems.append(
+                    Problem(ERROR, f"工作表“{sheet.name}”没有“{YEAR}”列：请在导入时指定年度。", sheet=sheet.name)
+                )
+                sheet.usable = False
+        sheets = [s for s in sheets if s.usable]
+        if len(years) == 1:
+            outcome.year = next(iter(years))
+        elif len(years) > 1:
+            outcome.problems.append(
+                Problem(
+                    WARNING, f"文件中有多个年度的数据（{'、'.join(str(n) for n in sorted(years))}），将分别导入各年度。"
+                )
+            )
+    else:
+        years = {year}
+    if not outcome.errors and not any(len(s.dataset) for s in sheets):
+        outcome.problems.append(Problem(ERROR, "文件中没有可导入的数据：导入模板的表头下面没有填写任何行。"))
+    if outcome.errors:
+        return outcome
+
+    try:
+        with transaction.atomic():
+            ctx = FlatContext(bureau=bureau, outcome=outcome, year=year, user=user)
+            # Years first and outside the sheets' savepoints, so a failed 项目 sheet does not take them along.
+            for number in sorted(years):
+                ctx.fiscal_year(number)
+            project_resources, indicator_resources = [], []
+            pending: set = set()
+            projects_failed = False
+            for sheet in (s for s in sheets if s.kind == PROJECT):
+                resource = ProjectResource(context=ctx, labels=sheet.labels, row_numbers=sheet.row_numbers)
+                failed = _collect(outcome, sheet, resource, _import_sheet(resource, sheet), "项目")
+                projects_failed = projects_failed or failed
+                pending.update(key for state in resource.states for key in state.keys)
+                project_resources.append(resource)
+            for sheet in (s for s in sheets if s.kind == INDICATOR):
+                resource = IndicatorResource(
+                    context=ctx,
+                    labels=sheet.labels,
+                    row_numbers=sheet.row_numbers,
+                    pending_keys=pending if projects_failed else (),
+                )
+                _collect(outcome, sheet, resource, _import_sheet(resource, sheet), "绩效指标")
+                indicator_resources.append(resource)
+            _warn_locked(ctx)
+            if dry_run or outcome.errors:
+                transaction.set_rollback(True)
+            else:
+                _finish(ctx, project_resources, indicator_resources)
+                outcome.committed = True
+    except DatabaseError as exc:
+        logger.exception("flat import failed")
+        outcome.committed = False
+        outcome.problems.append(Problem(ERROR, f"写入数据库时出错，没有导入任何数据：{_database_problem(exc)}。"))
+    return outcome
+
+
+def _warn_locked(ctx: FlatContext):
+    changed = any(c.action != UNCHANGED for c in ctx.outcome.changes)
+    for number, fiscal_year in ctx.years.items():
+        if changed and fiscal_year.status in FiscalYear.LOCKED and number not in ctx.created_years:
+            ctx.outcome.problems.append(
+                Problem(
+                    WARNING,
+                    f"{fiscal_year.year} 年度的状态是“{fiscal_year.get_status_display()}”："
+                    "导入会修改该年度已定稿的数据。",
+                )
+            )
+
+
+# --- template -----------------------------------------------------------------------------------------------------
+
+
+def _fund_columns(profile: RuleProfile) -> list[Column]:
+    measure_aliases = {"全年预算数": "调整后预算数", "全年执行数": "预算执行数"}
+    source_aliases = {canonical: alias for alias, canonical in FUND_SOURCE_ALIASES.items()}
+    columns = []
+    for source in fund_source_names(profile):
+        for measure in FUND_MEASURES:
+            aliases = []
+            if measure in measure_aliases:
+                aliases.append(fund_header(source, measure_aliases[measure]))
+            if source in source_aliases:
+                aliases.append(fund_header(source_aliases[source], measure))
+            columns.append(
+                Column(
+                    fund_header(source, measure),
+                    f"{source}的{measure}，单位万元（可保留 6 位小数）；没有这项资金的留空。",
+                    tuple(aliases),
+                    14,
+                )
+            )
+    return columns
+
+
+GENERAL_NOTES = (
+    "每个项目在“项目”表中占一行；每个三级指标在“绩效指标”表中占一行，按“年度 + 预算单位 + 项目名称”"
+    "（或项目编码）对应到“项目”表中的项目。",
+    "金额单位均为万元，可保留至 6 位小数，按所填数值原样保存；年度资金总额由系统按各资金来源合计，不必填写。",
+    "指标性质填 ≥、>、=、≤、< 或 定性；也可以把“≥95%”整体写在“年度指标值”中，系统会拆分出符号、数值和单位。",
+    "定性指标的实际完成值填 达成年度指标、部分达成年度指标并具有一定效果 或 未达成年度指标且效果较差；"
+    "其他写法按原文保留并提示。",
+    "数字可以写成数值或文字，全角数字、千分位逗号和“100.00%”都能识别；“/”“—”表示没有内容。",
+    "表头可以使用下表“也可写作”中的名称；表头中的空格、换行、全角字符以及“（万元）”“（50分）”等后缀会被忽略。",
+    "“项目”表中留空的单元格表示不修改系统中已有的内容，填写“/”表示清空。“绩效指标”表中列出的项目，"
+    "其指标以本表为准：按在本表中的先后顺序对应已有指标，多出的已有指标会被删除。",
+    "系统中还没有的主管部门和预算单位会自动新建，预览时逐一列出。",
+    "导入前先预览：列出将新增、更新的记录以及每个问题所在的工作表、行和列；有任何错误时不会写入任何数据。"
+    "重新导入同一个文件不会产生变化。",
+    "得分高于分值等历史数据按原样导入，由智能审核提示，不会被自动改正。",
+)
+
+
+def _write_header(ws, columns: list[Column]):
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    style = {
+        "font": Font(bold=True),
+        "fill": PatternFill("solid", fgColor="DDEBF7"),
+        "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True),
+    }
+    for index, column in enumerate(columns, 1):
+        write_cell(ws, 1, index, column.header, style=style)
+        ws.column_dimensions[get_column_letter(index)].width = max(column.width, len(column.header) * 2 + 2)
+    ws.row_dimensions[1].height = 32
+    ws.freeze_panes = "A2"
+
+
+def _add_list(ws, columns: list[Column], header: str, values: tuple[str, ...]):
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    index = next(i for i, c in enumerate(columns, 1) if c.header == header)
+    letter = get_column_letter(index)
+    validation = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
+    validation.showErrorMessage = False  # a suggestion list, not a lock: other wordings are still read
+    validation.add(f"{letter}2:{letter}5000")
+    ws.add_data_validation(validation)
+
+
+def flat_template_xlsx(profile: RuleProfile) -> bytes:
+    """The downloadable flat template for ``profile``: sheets 项目 and 绩效指标 with their Chinese headers (bold,
+    sized, header frozen) and a 填写说明 sheet describing every column, its aliases, signs and units."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    project_columns = [*PROJECT_HEAD_COLUMNS, *_fund_columns(profile), *PROJECT_TAIL_COLUMNS]
+    indicator_columns = list(INDICATOR_COLUMNS)
+    workbook = Workbook()
+    projects = workbook.active
+    projects.title = PROJECT_SHEET
+    _write_header(projects, project_columns)
+    _add_list(projects, project_columns, "项目类型", ("常年项目", "一次性项目"))
+    _add_list(projects, project_columns, "自评等级", ("优", "良", "中", "差"))
+    indicators = workbook.create_sheet(INDICATOR_SHEET)
+    _write_header(indicators, indicator_columns)
+    _add_list(indicators, indicator_columns, "指标性质", ("≥", ">", "=", "≤", "<", "定性"))
+
+    notes = workbook.create_sheet(HELP_SHEET)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    bold = {"font": Font(bold=True), "alignment": wrap}
+    write_cell(
+        notes, 1, 1, f"绩效自评导入模板填写说明（规则方案：{profile.name}）", style={"font": Font(bold=True, size=14)}
+    )
+    row = 3
+    for number, note in enumerate(GENERAL_NOTES, 1):
+        write_cell(notes, row, 1, f"{number}. {note}", style={"alignment": wrap})
+        notes.merge_cells(start_row=row, start_column=1, end_row=row, end_column=5)
+        notes.row_dimensions[row].height = 32
+        row += 1
+    row += 1
+    for index, title in enumerate(("工作表", "列名", "必填", "说明", "也可写作"), 1):
+        write_cell(notes, row, index, title, style=bold)
+    notes.freeze_panes = None
+    row += 1
+    listed = (
+        [(PROJECT_SHEET, c) for c in project_columns]
+        + [(f"{PROJECT_SHEET}（可选列）", c) for c in PROJECT_OPTIONAL_COLUMNS]
+        + [(INDICATOR_SHEET, c) for c in indicator_columns]
+    )
+    for sheet_name, column in listed:
+        cells = (sheet_name, column.header, "是" if column.required else "", column.help, "、".join(column.aliases))
+        for index, value in enumerate(cells, 1):
+            write_cell(notes, row, index, value, style={"alignment": wrap})
+        row += 1
+    for letter, width in zip("ABCDE", (16, 26, 6, 70, 36), strict=True):
+        notes.column_dimensions[letter].width = width
+
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
