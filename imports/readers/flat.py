@@ -20,11 +20,12 @@ from io import BytesIO
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import DatabaseError, DataError, IntegrityError, OperationalError, transaction
+from django.utils import timezone
 
 from budgets.models import FiscalYear, Project, RuleProfile
 from evaluations.models import EvaluationTransition, ProjectEvaluation
 from evaluations.reports.excel import write_cell
-from evaluations.services import evaluation_recalculate
+from evaluations.services import evaluations_recalculate
 
 from ..records import ERROR, UNCHANGED, WARNING, Change, Outcome, Problem
 from ..resources import (
@@ -349,19 +350,21 @@ def _finish(ctx: FlatContext, projects: list[ProjectResource], indicators: list[
             batch_size=500,
         )
         touched |= set(missing)
+    stated_changes, stated_fields = [], set()
     for project_pk, stated in claims.items():
         evaluation = evaluations[project_pk]
         changed = [name for name, value in stated.items() if getattr(evaluation, name) != value]
         if changed:
             for name in changed:
                 setattr(evaluation, name, stated[name])
-            evaluation.save(update_fields=[*changed, "updated_at"])
+            evaluation.updated_at = timezone.now()
+            stated_changes.append(evaluation)
+            stated_fields.update(changed)
             touched.add(project_pk)
+    if stated_changes:
+        ProjectEvaluation.objects.bulk_update(stated_changes, [*sorted(stated_fields), "updated_at"], batch_size=100)
     for chunk in _chunks(sorted(touched)):
-        for evaluation in ProjectEvaluation.objects.filter(project_id__in=chunk).select_related(
-            "project__fiscal_year__profile"
-        ):
-            evaluation_recalculate(evaluation=evaluation)
+        evaluations_recalculate(evaluations=ProjectEvaluation.objects.filter(project_id__in=chunk))
 
 
 def import_flat(workbook, *, bureau, year: int | None, dry_run: bool, user=None) -> Outcome:
