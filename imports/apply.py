@@ -1,4 +1,5 @@
-"""Writing what a reader found (standard tables, summary sheets) to the database: all or nothing.
+"""Writing what a reader found (standard tables, department-wide tables, summary sheets) to the database: all or
+nothing.
 
 A dry run goes through exactly the same writes inside a transaction and rolls it back, so the preview counts
 what a commit would do, new organisations included. A record whose stored state already equals the file is
@@ -11,21 +12,25 @@ from decimal import Decimal
 from django.db import DatabaseError, transaction
 
 from accounts.models import Organisation
-from budgets.models import BudgetLine, FiscalYear, Project, RuleProfile
+from budgets.models import BudgetLine, DepartmentIndicator, FiscalYear, Project, RuleProfile
 from evaluations.department import department_evaluation_recalculate
+from evaluations.department_sheet import NARRATIVE_FIELDS, build_sheet
 from evaluations.models import (
     DepartmentEvaluation,
+    DepartmentScoreItem,
     EvaluationTransition,
     FinanceReview,
     ProjectEvaluation,
     SpotCheckSample,
 )
+from evaluations.reports.department_table import build_department_table
 from evaluations.reports.summary import DEPARTMENT_WIDE_NAME
 from evaluations.richtext import opinion_paragraphs, sanitise_opinion
 from evaluations.services import evaluation_recalculate
 from indicators.models import Indicator
 from indicators.parsing import clean_text
 
+from .readers.standard_table import plain_number
 from .records import (
     CREATED,
     ERROR,
@@ -33,6 +38,8 @@ from .records import (
     UPDATED,
     WARNING,
     Change,
+    DepartmentItemRecord,
+    DepartmentRecord,
     Outcome,
     Problem,
     ProjectRecord,
@@ -82,6 +89,24 @@ EVALUATION_FIELDS = {
     "claimed_budget_score": "预算执行得分",
     "stated_execution_rate": "执行率",
 }
+
+
+# The department-wide table's fields (DepartmentRecord and DepartmentEvaluation share the names), for the preview.
+DEPARTMENT_FIELDS = {
+    "initial_wan": "年初预算数",
+    "adjusted_wan": "全年预算数",
+    "executed_wan": "全年执行数",
+    "basic_expenditure_wan": "基本支出",
+    "project_expenditure_wan": "项目支出",
+    "goal": "年度总体目标",
+    "performance_narrative": "履职效能",
+    "management_narrative": "管理效率",
+    "conclusion": "评价结论",
+    "problems": "存在问题",
+    "improvements": "改进措施",
+}
+DEPARTMENT_CLAIMS = {"claimed_total": "总分", "claimed_grade": "等级"}
+DEPARTMENT_KIND = "部门整体自评"
 
 
 def _by_name(queryset, name: str):
@@ -138,7 +163,7 @@ class _Context:
         return matches[0] if len(matches) == 1 else None
 
 
-def _fiscal_year(ctx: _Context, number: int, layout: str) -> FiscalYear:
+def _fiscal_year(ctx: _Context, number: int, layout: str, department_profile: RuleProfile | None = None) -> FiscalYear:
     year = FiscalYear.objects.filter(finance_bureau=ctx.bureau, year=number).select_related("profile").first()
     if year is not None:
         if layout and year.profile.layout != layout:
@@ -151,10 +176,11 @@ def _fiscal_year(ctx: _Context, number: int, layout: str) -> FiscalYear:
             )
         return year
     previous = FiscalYear.objects.filter(finance_bureau=ctx.bureau).order_by("-year").select_related("profile").first()
+    # A department-wide table shows no layout: the profile whose indicator system names its items decides.
     profile = (
         RuleProfile.objects.filter(layout=layout).order_by("pk").first()
         if layout
-        else (previous.profile if previous else None)
+        else department_profile or (previous.profile if previous else None)
     ) or RuleProfile.objects.get(code="national")
     ctx.outcome.changes.append(Change(CREATED, "年度", f"{number} 年度（{profile}）"))
     return FiscalYear.objects.create(
@@ -366,6 +392,211 @@ def _apply_summary_row(ctx: _Context, year: FiscalYear, row: SummaryRecord):
     ctx.outcome.changes.append(Change(action, kind, label, fields))
 
 
+def _paragraphs(text: str) -> list[str]:
+    """A text as its paragraphs: texts that differ only in blank lines and surrounding blanks are the same."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _department_profile(result: ReadResult) -> RuleProfile | None:
+    """The rule profile whose department indicator system holds the most item names of the file's tables."""
+    names = {_folded(item.name) for record in result.departments for item in record.items}
+    if not names:
+        return None
+    scored = sorted(
+        (
+            (len(names & {_folded(i.name) for i in profile.department_indicators.all()}), -profile.pk, profile)
+            for profile in RuleProfile.objects.prefetch_related("department_indicators")
+        ),
+        key=lambda entry: entry[:2],
+        reverse=True,
+    )
+    return scored[0][2] if scored and scored[0][0] else None
+
+
+def _department_items(
+    ctx: _Context, year: FiscalYear, record: DepartmentRecord
+) -> list[tuple[DepartmentIndicator, DepartmentItemRecord]] | None:
+    """Each item of ``record`` with the year's DepartmentIndicator of that name (the levels tell namesakes apart);
+    None, with an ERROR naming them, when any item is not in the year's system."""
+    indicators = list(year.profile.department_indicators.all())
+    where = {"sheet": record.sheet}
+    matched, taken, unknown = [], {}, []
+    for item in record.items:
+        candidates = [i for i in indicators if _folded(i.name) == _folded(item.name)]
+        if len(candidates) > 1:
+            candidates = [
+                i
+                for i in candidates
+                if (_folded(i.level1), _folded(i.level2)) == (_folded(item.level1), _folded(item.level2))
+            ]
+        if len(candidates) != 1:
+            unknown.append(item)
+            continue
+        (indicator,) = candidates
+        if indicator.pk in taken:
+            twice = f"指标“{item.name}”在表中出现了两次（第 {taken[indicator.pk]} 行）。"
+            ctx.outcome.problems.append(Problem(ERROR, twice, row=item.row, column=item.column, **where))
+            continue
+        taken[indicator.pk] = item.row
+        if item.points is not None and item.points != indicator.points:
+            ctx.outcome.problems.append(
+                Problem(
+                    WARNING,
+                    f"指标“{item.name}”的分值 {plain_number(item.points)} 与 {year.year} 年度规则方案的分值 "
+                    f"{plain_number(indicator.points)} 不同：按规则方案计分。",
+                    row=item.row,
+                    column=item.column,
+                    **where,
+                )
+            )
+        if item.claimed_score is not None and not indicator.self_scored:
+            ctx.outcome.problems.append(
+                Problem(
+                    WARNING,
+                    f"指标“{item.name}”由财政评价组打分，部门自评时不打分：表中的得分 "
+                    f"{plain_number(item.claimed_score)} 按原文导入，不计入自评总分。",
+                    row=item.row,
+                    column=item.column,
+                    **where,
+                )
+            )
+        matched.append((indicator, item))
+    for item in unknown:
+        ctx.outcome.problems.append(
+            Problem(
+                ERROR,
+                f"指标“{item.name}”不在 {year.year} 年度规则方案“{year.profile}”的部门整体指标体系中，"
+                f"“{record.department}”的部门整体支出绩效自评表未导入。",
+                row=item.row,
+                column=item.column,
+                **where,
+            )
+        )
+    if unknown or len(matched) < len(record.items):
+        return None
+    missing = [i.name for i in indicators if i.pk not in taken]
+    if missing:
+        ctx.outcome.problems.append(
+            Problem(
+                WARNING,
+                f"“{record.department}”的自评表中没有指标{'、'.join(f'“{name}”' for name in missing)}：这些指标"
+                "没有导入得分，已有的得分不变。",
+                row=record.row,
+                **where,
+            )
+        )
+    return matched
+
+
+def _shown_score(line) -> Decimal | None:
+    """The 自评得分 the stored evaluation's table prints for a line: claimed, else computed (self-scored items)."""
+    if line.claimed is not None:
+        return line.claimed
+    return line.computed if line.self_scored else None
+
+
+def _write_items(evaluation: DepartmentEvaluation, scores: list, notes: list):
+    """Store the claimed scores and notes of the given (indicator, item) pairs on the evaluation's score lines."""
+    writes: dict[int, tuple[DepartmentIndicator, dict]] = {}
+    for indicator, item in scores:
+        writes.setdefault(indicator.pk, (indicator, {}))[1]["claimed_score"] = item.claimed_score
+    for indicator, item in notes:
+        writes.setdefault(indicator.pk, (indicator, {}))[1]["note"] = item.note
+    for indicator, values in writes.values():
+        DepartmentScoreItem.objects.update_or_create(evaluation=evaluation, indicator=indicator, defaults=values)
+
+
+def _changed_claims(evaluation: DepartmentEvaluation, record: DepartmentRecord) -> list[str]:
+    """Set the total and grade the file states where the evaluation's table would print others; their names.
+
+    Compared with what the table prints (evaluations.reports.department_table: a blank claim prints the computed
+    total, a blank grade that of the total), so our own export reads back as unchanged. Called once the file's
+    other values are in place: they move the computed total.
+    """
+    changed = []
+    if record.claimed_total is not None and record.claimed_total != build_department_table(evaluation).total_score:
+        evaluation.claimed_total = record.claimed_total
+        changed.append("claimed_total")
+    if record.claimed_grade and record.claimed_grade != build_department_table(evaluation).grade:
+        evaluation.claimed_grade = record.claimed_grade
+        changed.append("claimed_grade")
+    return changed
+
+
+def _apply_department(ctx: _Context, year: FiscalYear, record: DepartmentRecord):
+    """One 部门整体支出绩效自评表: the evaluation of (year, department) created, updated or left as it is.
+
+    The items are matched to the year's department indicator system by name; an item the system lacks refuses
+    the table (an ERROR naming it). A field, score or note the table leaves blank keeps what is stored; the
+    others are compared with what the stored evaluation's table shows (texts paragraph by paragraph).
+    """
+    items = _department_items(ctx, year, record)
+    if items is None:
+        return
+    department = ctx.department(record.department)
+    label = f"{department.name} / {DEPARTMENT_WIDE_NAME}"
+    stated = {name: getattr(record, name) for name in DEPARTMENT_FIELDS if getattr(record, name) not in (None, "")}
+    evaluation = (
+        DepartmentEvaluation.objects.filter(fiscal_year=year, department=department)
+        .select_related("fiscal_year__profile", "department")
+        .first()
+    )
+    if evaluation is None:
+        claims = {name: getattr(record, name) for name in DEPARTMENT_CLAIMS if getattr(record, name) not in (None, "")}
+        evaluation = DepartmentEvaluation.objects.create(
+            fiscal_year=year, department=department, status=DepartmentEvaluation.Status.PUBLISHED, **stated, **claims
+        )
+        _record_transition(evaluation, department=True)
+        _write_items(
+            evaluation,
+            [(i, item) for i, item in items if item.claimed_score is not None],
+            [(i, item) for i, item in items if item.note],
+        )
+        department_evaluation_recalculate(evaluation=evaluation)
+        ctx.outcome.changes.append(Change(CREATED, DEPARTMENT_KIND, label))
+        return
+
+    changed = [
+        name
+        for name, value in stated.items()
+        if (
+            _paragraphs(getattr(evaluation, name)) != _paragraphs(value)
+            if name in NARRATIVE_FIELDS
+            else getattr(evaluation, name) != value
+        )
+    ]
+    for name in changed:
+        setattr(evaluation, name, stated[name])
+    # Scores as the table prints them with the file's amounts: a blank claim shows the computed score.
+    lines = {line.indicator.pk: line for line in build_sheet(evaluation).lines}
+    scores = [
+        (indicator, item)
+        for indicator, item in items
+        if item.claimed_score is not None and item.claimed_score != _shown_score(lines[indicator.pk])
+    ]
+    notes = [
+        (indicator, item)
+        for indicator, item in items
+        if item.note and _paragraphs(item.note) != _paragraphs(lines[indicator.pk].note)
+    ]
+    _write_items(evaluation, scores, notes)
+    claims = _changed_claims(evaluation, record)
+    fields = [DEPARTMENT_FIELDS[name] for name in changed] + [DEPARTMENT_CLAIMS[name] for name in claims]
+    if scores:
+        fields.append(f"自评得分（{'、'.join(item.name for _, item in scores)}）")
+    if notes:
+        fields.append(f"备注（{'、'.join(item.name for _, item in notes)}）")
+    if not fields:
+        ctx.outcome.changes.append(Change(UNCHANGED, DEPARTMENT_KIND, label))
+        return
+    # Imported, not edited by anyone: a form opened before the import is refused as stale.
+    evaluation.version += 1
+    evaluation.updated_by = None
+    evaluation.save(update_fields=[*changed, *claims, "version", "updated_by", "updated_at"])
+    department_evaluation_recalculate(evaluation=evaluation)
+    ctx.outcome.changes.append(Change(UPDATED, DEPARTMENT_KIND, label, tuple(fields)))
+
+
 def _layout(result: ReadResult) -> str:
     layouts = {record.layout for record in result.projects if record.layout}
     return layouts.pop() if len(layouts) == 1 else ""
@@ -373,21 +604,25 @@ def _layout(result: ReadResult) -> str:
 
 def apply_result(result: ReadResult, *, bureau: Organisation, year: int | None = None, dry_run: bool = True) -> Outcome:
     """Write ``result`` for ``bureau`` (the year from ``year`` or the file), or only preview it (``dry_run``)."""
-    number = year or result.year or next((r.year for r in result.projects if r.year), None)
+    records = [*result.projects, *result.departments]
+    number = year or result.year or next((r.year for r in records if r.year), None)
     outcome = Outcome(kind=result.kind, year=number, bureau=bureau.name, problems=list(result.problems))
     if number is None:
         outcome.problems.append(Problem(ERROR, "文件的标题中没有年度（例如“（2024年度）”）：请指定导入到哪个年度。"))
-    if not result.projects and not result.summary_rows and not outcome.errors:
+    if not result.projects and not result.summary_rows and not result.departments and not outcome.errors:
         outcome.problems.append(Problem(ERROR, "文件中没有可导入的数据。"))
     if outcome.errors:
         return outcome
     try:
         with transaction.atomic():
             ctx = _Context(bureau=bureau, outcome=outcome)
-            fiscal_year = _fiscal_year(ctx, number, _layout(result))
+            fiscal_year = _fiscal_year(ctx, number, _layout(result), _department_profile(result))
             fund_order = _fund_order(fiscal_year.profile)
             for record in result.projects:
                 _apply_project(ctx, fiscal_year, record, fund_order)
+            # After the projects: 目标实现 counts the department's project indicators.
+            for department_record in result.departments:
+                _apply_department(ctx, fiscal_year, department_record)
             if result.summary_rows:
                 for row in result.summary_rows:
                     _apply_summary_row(ctx, fiscal_year, row)

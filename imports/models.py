@@ -20,6 +20,7 @@ class ImportRecord(models.Model):
         FLAT = "flat", "标准模板"
         STANDARD = "standard", "项目支出绩效自评表"
         SUMMARY = "summary", "自评结果汇总表"
+        DEPARTMENT = "department", "部门整体支出绩效自评表"
         UNKNOWN = "", "未识别"
 
     created_at = models.DateTimeField("上传时间", auto_now_add=True, db_index=True)

@@ -1,4 +1,5 @@
-"""What every reader turns a workbook into: plain records of projects and summary rows, with the problems found.
+"""What every reader turns a workbook into: plain records of projects, department-wide tables and summary rows,
+with the problems found.
 
 Readers (flat templates, the standard tables, the summary sheet) only read; ``imports.apply`` compares the records
 with the database and writes them, all or nothing. Values stay as written: a reader parses numbers and signs
@@ -112,14 +113,53 @@ class SummaryRecord:
 
 
 @dataclass
+class DepartmentItemRecord:
+    """One 三级 line of a department-wide score sheet, named as the table names it."""
+
+    level1: str
+    level2: str
+    name: str  # matched to the year's DepartmentIndicator by this name (levels only to tell namesakes apart)
+    points: Decimal | None = None  # 指标分值 as printed; the profile's points are the ones that count
+    claimed_score: Decimal | None = None  # 自评得分; None when the table leaves it blank
+    note: str = ""  # 备注 / 扣分说明
+    row: int | None = None
+    column: str = ""  # the 三级指标 column's letter, for messages
+
+
+@dataclass
+class DepartmentRecord:
+    """One 部门整体支出绩效自评表 (SPEC §7). Field names are those of evaluations.DepartmentEvaluation."""
+
+    department: str  # 主管部门, as written
+    year: int | None = None  # from the title (（2024年度）), when it has one
+    initial_wan: Decimal | None = None  # 年初预算数, 万元
+    adjusted_wan: Decimal | None = None  # 全年预算数
+    executed_wan: Decimal | None = None  # 全年执行数
+    basic_expenditure_wan: Decimal | None = None  # 其中：基本支出
+    project_expenditure_wan: Decimal | None = None  # 其中：项目支出
+    goal: str = ""  # 年度总体目标
+    performance_narrative: str = ""  # 履职效能
+    management_narrative: str = ""  # 管理效率
+    conclusion: str = ""
+    problems: str = ""
+    improvements: str = ""
+    claimed_total: Decimal | None = None  # 合计 as printed
+    claimed_grade: str = ""  # 优 良 中 差, where the table states it
+    items: list[DepartmentItemRecord] = field(default_factory=list)
+    sheet: str = ""  # where it was found, for messages
+    row: int | None = None
+
+
+@dataclass
 class ReadResult:
     """What a reader found in one workbook."""
 
-    kind: str  # "flat", "standard", "summary"
+    kind: str  # "flat", "standard", "summary", "department"
     projects: list[ProjectRecord] = field(default_factory=list)
     summary_rows: list[SummaryRecord] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     year: int | None = None  # from the title, when the workbook states one
+    departments: list[DepartmentRecord] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -147,7 +187,7 @@ class Change:
 class Outcome:
     """The preview of a dry run, or the record of a commit: the same structure for every kind of workbook."""
 
-    kind: str  # "flat", "standard", "summary"
+    kind: str  # "flat", "standard", "summary", "department"
     year: int | None = None
     bureau: str = ""
     changes: list[Change] = field(default_factory=list)

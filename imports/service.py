@@ -22,8 +22,9 @@ class Detected:
 
 
 def detect(workbook) -> str:
-    """The kind of workbook, by content: the summary sheet's header row, a flat template's headers, or a
-    项目支出绩效自评表 found by its labels."""
+    """The kind of workbook, by content: the summary sheet's header row, a flat template's headers, a
+    项目支出绩效自评表 or a 部门整体支出绩效自评表 found by its labels (a workbook holding both is "standard": its
+    department-wide tables are imported with its project tables)."""
     from .readers.flat import is_flat_workbook
     from .readers.summary_sheet import is_summary_workbook
 
@@ -38,6 +39,10 @@ def detect(workbook) -> str:
     found = read_standard_tables(workbook)
     if found.projects or found.errors:
         return ImportRecord.Kind.STANDARD
+    from .readers.department_table import is_department_workbook
+
+    if is_department_workbook(workbook):
+        return ImportRecord.Kind.DEPARTMENT
     return ImportRecord.Kind.UNKNOWN
 
 
@@ -53,8 +58,8 @@ def run(
         outcome.problems.append(
             Problem(
                 ERROR,
-                "没有在工作簿中找到可导入的内容：既不是导入模板，也没有项目支出绩效自评表或自评结果汇总表"
-                "（按标题和表头识别，例如“项目名称”“一级指标”“自评结果”）。",
+                "没有在工作簿中找到可导入的内容：既不是导入模板，也没有项目支出绩效自评表、部门整体支出绩效自评表"
+                "或自评结果汇总表（按标题和表头识别，例如“项目名称”“一级指标”“自评结果”）。",
             )
         )
         return outcome
@@ -62,14 +67,22 @@ def run(
         from .readers.flat import import_flat
 
         return import_flat(workbook, bureau=bureau, year=year, dry_run=not commit, user=user)
+    from .readers.department_table import read_department_tables
+
     if kind == ImportRecord.Kind.SUMMARY:
         from .readers.summary_sheet import read_summary_sheet
 
         result = read_summary_sheet(workbook)
+    elif kind == ImportRecord.Kind.DEPARTMENT:
+        result = read_department_tables(workbook)
     else:
         from .readers.standard_table import read_standard_tables
 
         result = read_standard_tables(workbook)
+        departments = read_department_tables(workbook)
+        result.departments = departments.departments
+        result.problems += departments.problems
+        result.year = result.year or departments.year
     return apply_result(result, bureau=bureau, year=year, dry_run=not commit)
 
 
