@@ -21,24 +21,7 @@ TEXTAREA = {"rows": 3}
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = [
-            "name",
-            "code",
-            "project_type",
-            "manager",
-            "finance_manager",
-            "phone",
-            "background",
-            "content",
-            "goal_expected",
-            "goal_actual",
-            "execution_reason",
-            "adjustment_reason",
-            "conclusion",
-            "problems",
-            "improvements",
-            "summary",
-        ]
+        fields = list(Project.HEADER_FIELDS)
         widgets = {
             name: forms.Textarea(attrs=TEXTAREA)
             for name in (

@@ -231,6 +231,26 @@ class ProjectQuerySet(models.QuerySet):
 class Project(models.Model):
     """One project's yearly record: header, goal and conclusion (SPEC §4). Budget lines and indicators hang off it."""
 
+    # The header and narrative fields a unit fills in (the form) and a published table carries (imports).
+    HEADER_FIELDS = (
+        "name",
+        "code",
+        "project_type",
+        "manager",
+        "finance_manager",
+        "phone",
+        "background",
+        "content",
+        "goal_expected",
+        "goal_actual",
+        "execution_reason",
+        "adjustment_reason",
+        "conclusion",
+        "problems",
+        "improvements",
+        "summary",
+    )
+
     class ProjectType(models.TextChoices):
         RECURRING = "recurring", "常年项目"
         ONE_OFF = "one_off", "一次性项目"

@@ -10,23 +10,7 @@ from indicators.models import Indicator
 
 from .models import BudgetLine, FiscalYear, Project
 
-INDICATOR_FIELDS = [
-    "order",
-    "level1",
-    "level2",
-    "name",
-    "library_indicator",
-    "sign",
-    "target_text",
-    "target_value",
-    "unit",
-    "actual_text",
-    "actual_value",
-    "actual_label",
-    "weight",
-    "claimed_score",
-    "deviation_reason",
-]
+INDICATOR_FIELDS = ["order", "library_indicator", *Indicator.VALUE_FIELDS]
 
 
 class StaleEditError(Exception):

@@ -51,38 +51,9 @@ IMPORT_COMMENT = "从 Excel 导入"
 SAMPLE_NOTE = "按导入的汇总表记录财政抽查结果，非系统抽取。"
 
 # Project header fields a table can carry, with their labels for the preview.
-HEADER_FIELDS = {
-    "code": "项目编码",
-    "project_type": "项目类型",
-    "manager": "项目负责人",
-    "finance_manager": "财务负责人",
-    "phone": "联系电话",
-    "background": "设立背景",
-    "content": "实施内容",
-    "goal_expected": "预期目标",
-    "goal_actual": "实际完成情况",
-    "execution_reason": "执行率偏低原因",
-    "adjustment_reason": "预算调整理由",
-    "conclusion": "评价结论",
-    "problems": "存在问题",
-    "improvements": "改进措施",
-    "summary": "绩效自评综述",
-}
-INDICATOR_FIELDS = (
-    "level1",
-    "level2",
-    "name",
-    "sign",
-    "target_text",
-    "target_value",
-    "unit",
-    "actual_text",
-    "actual_value",
-    "actual_label",
-    "weight",
-    "claimed_score",
-    "deviation_reason",
-)
+# Header fields a table can carry (the name identifies the project), with their labels for the preview.
+HEADER_FIELDS = {name: Project._meta.get_field(name).verbose_name for name in Project.HEADER_FIELDS if name != "name"}
+INDICATOR_FIELDS = Indicator.VALUE_FIELDS
 EVALUATION_FIELDS = {
     "claimed_total": "总分",
     "claimed_grade": "等级",

@@ -751,24 +751,7 @@ class ProjectResource(_FlatResource):
 
     class Meta:
         model = Project
-        fields = (
-            "name",
-            "code",
-            "project_type",
-            "manager",
-            "finance_manager",
-            "phone",
-            "background",
-            "content",
-            "goal_expected",
-            "goal_actual",
-            "execution_reason",
-            "adjustment_reason",
-            "conclusion",
-            "problems",
-            "improvements",
-            "summary",
-        )
+        fields = Project.HEADER_FIELDS
         instance_loader_class = StateInstanceLoader
         use_bulk = True
         batch_size = BATCH_SIZE

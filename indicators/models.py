@@ -58,6 +58,23 @@ class LibraryIndicator(models.Model):
 class Indicator(models.Model):
     """One 三级 indicator row of a project's 年度绩效指标 grid."""
 
+    # What a row says (its place and project aside): what a copy or an import carries and compares.
+    VALUE_FIELDS = (
+        "level1",
+        "level2",
+        "name",
+        "sign",
+        "target_text",
+        "target_value",
+        "unit",
+        "actual_text",
+        "actual_value",
+        "actual_label",
+        "weight",
+        "claimed_score",
+        "deviation_reason",
+    )
+
     project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.CASCADE, related_name="indicators")
     order = models.PositiveSmallIntegerField("顺序", default=0)
     level1 = models.CharField("一级指标", max_length=50)

@@ -11,26 +11,13 @@ from evaluations import scoring
 from evaluations.demo import DEMO_DATA_DIR, load_demo
 from evaluations.reports.project_table import project_table_xlsx
 from imports.readers.standard_table import label_key, rate_fraction, read_standard_tables
+from indicators.models import Indicator
 
 from .workbooks import SheetWriter, copy_sheet, load, reload
 
 pytestmark = pytest.mark.django_db
 
-INDICATOR_FIELDS = (
-    "level1",
-    "level2",
-    "name",
-    "sign",
-    "target_text",
-    "target_value",
-    "unit",
-    "actual_text",
-    "actual_value",
-    "actual_label",
-    "weight",
-    "claimed_score",
-    "deviation_reason",
-)
+INDICATOR_FIELDS = Indicator.VALUE_FIELDS
 TEXT_FIELDS = ("name", "code", "manager", "finance_manager", "phone", "goal_expected", "goal_actual")
 SICHUAN_TEXT_FIELDS = ("content", "conclusion", "problems", "improvements", "execution_reason")
 
