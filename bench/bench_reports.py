@@ -2,8 +2,9 @@
 
 Each figure is compared with the raw library doing the same work in the same run, because the machine is
 noisy and only ratios hold: openpyxl write-only writing the same cells (and, for reference, raw XlsxWriter,
-which summary_xlsx uses), and one WeasyPrint call on a plain HTML table of the same seven columns and text. Runs against a throwaway test database (SQLite, or PostgreSQL
-when DATABASE_URL is set). Peak memory is ru_maxrss of this process and of the largest child process.
+which summary_xlsx uses), and one WeasyPrint call on a plain HTML table of the same seven columns and text.
+Runs against a throwaway test database (SQLite, or PostgreSQL when DATABASE_URL is set). Peak memory is
+ru_maxrss of this process and of the largest child process.
 Usage: `SECRET_KEY=x .venv/bin/python bench/bench_reports.py [--rows 5000] [--pdf-rows 2000] [--repeat 5]`.
 """
 

@@ -1,5 +1,6 @@
 """市级财政支出绩效自评结果汇总表 (附件2, seed 000): one builder, a PDF and an Excel renderer that only lay it out."""
 
+import itertools
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -286,7 +287,7 @@ def _summary_pdf_in_chunks(sheet: SummarySheet) -> bytes:
                 page_starts=frozenset(sheet.rows[i].number for i in starts if first < i < last),
             ),
         )
-        for index, (first, last) in enumerate(zip(bounds, bounds[1:]))
+        for index, (first, last) in enumerate(itertools.pairwise(bounds))
     ]
     if multiprocessing.current_process().daemon:
         # A Celery prefork child is daemonic and may not start processes: lay the chunks out one after the
