@@ -18,7 +18,7 @@ from budgets.models import FiscalYear
 from budgets.selectors import fiscal_years_visible_to, projects_visible_to
 from evaluations import scoring
 from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation
-from evaluations.quality import RULE_LABELS, project_findings
+from evaluations.quality import PROJECT_RULE_LABELS, project_findings
 from evaluations.scorecard import budget_totals
 
 # Who may open the page: the department's reviewers and the finance bureau's staff.
@@ -433,9 +433,9 @@ def findings_by_rule(*, user, fiscal_year) -> FindingsByRule:
         findings.update(codes)
         affected.update(set(codes))
         with_findings += bool(codes)
-    order = list(RULE_LABELS)
+    order = list(PROJECT_RULE_LABELS)
     rows = sorted(
-        (FindingCount(code, label, findings[code], affected[code]) for code, label in RULE_LABELS.items()),
+        (FindingCount(code, label, findings[code], affected[code]) for code, label in PROJECT_RULE_LABELS.items()),
         key=lambda row: (-row.findings, order.index(row.code)),
     )
     return FindingsByRule(

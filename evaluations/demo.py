@@ -247,6 +247,13 @@ def _load_summary_rows(year, bureau, units, rows, report):
                 },
             )
             report.department_evaluations += 1
+            # Row 1's opinion opens with the department's budget: 年初 147472.07 → 调整后 105150.54, 执行 96783.01.
+            match = OPINION_BUDGET.search(opinion)
+            if match and (target.initial_wan, target.adjusted_wan, target.executed_wan) == (None, None, None):
+                target.initial_wan = Decimal(match["initial"])
+                target.adjusted_wan = Decimal(match["adjusted"])
+                target.executed_wan = Decimal(match["executed"])
+                target.save(update_fields=["initial_wan", "adjusted_wan", "executed_wan", "updated_at"])
             lookup = {"department_evaluation": target}
         else:
             project, _ = Project.objects.update_or_create(

@@ -388,10 +388,11 @@ def can_see_finance_result(user, evaluation) -> bool:
 
 # --- the drafted opinion ------------------------------------------------------------------------------------
 
+# The quality findings (evaluations.quality codes) a drafted opinion names, in seed 000's wording.
 FINDING_SENTENCES = {
-    "target_too_low": "部分绩效目标设置不够合理，{message}，与资源投入匹配度有偏差。",
+    "over_achievement": "部分绩效目标设置不够合理，{message}，与资源投入匹配度有偏差。",
     "execution_rate_as_cost": "部分指标归类不当，{message}。",
-    "satisfaction_misfiled": "部分指标归类错误，{message}。",
+    "misfiled_category": "部分指标归类错误，{message}。",
 }
 
 
@@ -408,7 +409,7 @@ def draft_opinion(*, project, card: Scorecard) -> str:
         f"实际支出金额{wan(totals.executed)}万元，预算执行率{rate}。"
     )
     problems = [
-        FINDING_SENTENCES[f.code].format(message=f.message)
+        FINDING_SENTENCES[f.code].format(message=f.message.rstrip("。"))
         for f in project_findings(project, card=card)
         if f.code in FINDING_SENTENCES
     ]

@@ -119,6 +119,8 @@ def review_board(request):
             "project__budget_lines",
             "project__indicators",
             Prefetch("project__fiscal_year__profile__level1_categories", queryset=ProfileLevel1.objects.all()),
+            # The quality checks (审核提示 column) read the 二级 taxonomy too.
+            "project__fiscal_year__profile__level1_categories__level2_categories",
         )
         .order_by("project__sort_order", "project__unit__name", "project__name", "pk")
     )

@@ -5,9 +5,9 @@ re-derive a score. Pure functions over ``Decimal`` (floats are refused), no Djan
 (``Decimal("0.9692")``, not 96.92); scores are rounded half-up to 2 decimals.
 """
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 SIGN_GE, SIGN_GT, SIGN_EQ, SIGN_LE, SIGN_LT, SIGN_QUALITATIVE = "≥", ">", "=", "≤", "<", "定性"
 POSITIVE_SIGNS = (SIGN_GE, SIGN_GT)
@@ -155,6 +155,21 @@ def budget_score(
     return BudgetResult(rate=rate, score=score, flags=tuple(flags))
 
 
+def is_over_achieved(*, sign: str, target: Decimal | None, actual: Decimal | None, ratio: Decimal) -> bool:
+    """Whether a 正向 or ``=`` indicator's actual reaches ``ratio`` × its (positive) target (SPEC §5.2).
+
+    The same test serves the over-achievement ratio (a 偏差原因 is required) and the finance bureau's
+    "目标设置过低" ratio; a negative actual counts as 0, a 反向 or 定性 indicator is never over-achieved.
+    """
+    sign = _required_sign(sign)
+    ratio = _decimal(ratio, "超额完成比例")
+    if sign in (*REVERSE_SIGNS, SIGN_QUALITATIVE) or target is None or actual is None:
+        return False
+    target = _decimal(target, "年度指标值")
+    actual = max(_decimal(actual, "实际完成值"), ZERO)
+    return target > 0 and actual >= target * ratio
+
+
 @dataclass(frozen=True)
 class IndicatorResult:
     score: Decimal | None
@@ -202,7 +217,7 @@ def indicator_score(
     else:
         score = round2(actual / target * weight)
 
-    over_achieved = sign not in REVERSE_SIGNS and target > 0 and actual >= target * ratio
+    over_achieved = is_over_achieved(sign=sign, target=target, actual=actual, ratio=ratio)
     return IndicatorResult(
         score=min(max(score, ZERO), weight),
         completion=None if target == 0 else actual / target,
@@ -257,8 +272,11 @@ def qualitative_label_for(*, score: Decimal, weight: Decimal) -> str:
 
 @dataclass(frozen=True)
 class Problem:
+    """One broken rule: a stable code, a Chinese message, and the values involved (left out of comparisons)."""
+
     code: str
     message: str
+    values: Mapping[str, object] = field(default_factory=dict, compare=False)
 
 
 def check_claimed_indicator_score(
@@ -272,40 +290,44 @@ def check_claimed_indicator_score(
 ) -> list[Problem]:
     """Problems with the score a unit claims for one indicator, against SPEC §4.4 and §5.2.
 
-    A missing or out-of-range score is reported alone: every other check would only repeat it.
+    A missing or out-of-range score is reported alone: every other check would only repeat it. Each problem
+    carries the values it compared (claimed, weight, computed score, band, completion).
     """
     sign = _required_sign(sign)
     weight = _non_negative(weight, "分值")
     if claimed is None:
-        return [Problem("score_missing", f"未填写得分（分值 {_fmt(weight)} 分）")]
+        return [Problem("score_missing", f"未填写得分（分值 {_fmt(weight)} 分）", {"weight": weight})]
     claimed = _decimal(claimed, "得分")
+    values = {"claimed": claimed, "weight": weight}
     if not 0 <= claimed <= weight:
         message = f"得分 {_fmt(claimed)} 分超出范围，应在 0 至 {_fmt(weight)} 分之间"
-        return [Problem("score_out_of_range", message)]
+        return [Problem("score_out_of_range", message, values)]
 
     problems = []
     no_reason = _is_blank(deviation_reason)
     over_achieved = computed is not None and computed.over_achieved
     if sign == SIGN_QUALITATIVE:
         if _is_blank(label):
-            problems.append(Problem("label_missing", "定性指标未选择完成情况"))
+            problems.append(Problem("label_missing", "定性指标未选择完成情况", values))
         elif label not in QUALITATIVE_LABELS:
-            problems.append(Problem("label_unknown", _unknown_label_message(label)))
+            problems.append(Problem("label_unknown", _unknown_label_message(label), {**values, "label": label}))
         else:
             band = qualitative_band(label=label, weight=weight)
             if not band.contains(claimed):
                 message = f"得分 {_fmt(claimed)} 分与“{label}”不符，{band.describe()}"
-                problems.append(Problem("score_outside_band", message))
+                band_values = {"label": label, "band_low": band.low, "band_high": band.high}
+                problems.append(Problem("score_outside_band", message, {**values, **band_values}))
     elif computed is not None and computed.score is not None:
         here = f"得分 {_fmt(claimed)} 分"
+        compared = {**values, "computed": computed.score}
         if claimed > computed.score:
             message = f"{here}高于按完成值计算的 {_fmt(computed.score)} 分"
-            problems.append(Problem("score_above_computed", message))
+            problems.append(Problem("score_above_computed", message, compared))
         elif claimed < computed.score and not (over_achieved and not no_reason):
             # §5.2 allows lowering the computed score only for over-achievement, and only with a reason.
             why = "须填写偏差原因" if over_achieved else "只有完成值高于指标值较多时才可调减"
             message = f"{here}低于按完成值计算的 {_fmt(computed.score)} 分，{why}"
-            problems.append(Problem("score_below_computed_without_reason", message))
+            problems.append(Problem("score_below_computed_without_reason", message, compared))
 
     if no_reason:
         causes = []
@@ -316,8 +338,47 @@ def check_claimed_indicator_score(
             causes.append(f"完成值高于指标值较多{rate}")
         if causes:
             message = f"{'；'.join(causes)}，须填写偏差原因分析及改进措施"
-            problems.append(Problem("deviation_reason_required", message))
+            reason_values = {**values, "over_achieved": over_achieved}
+            if over_achieved and computed.completion is not None:
+                reason_values["completion"] = computed.completion
+            problems.append(Problem("deviation_reason_required", message, reason_values))
     return problems
+
+
+def check_claimed_budget_score(*, weight: Decimal, claimed: Decimal | None, computed: BudgetResult) -> list[Problem]:
+    """Problems with a stated 预算执行得分 against weight × min(B / A, 1) (SPEC §5.1).
+
+    Nothing to compare when no score is stated or A is 0 (the row is not scored then). A score above the
+    weight (seed 001: 100 where the weight is 10) is one problem, with the score the rate gives.
+    """
+    weight = _non_negative(weight, "分值")
+    if claimed is None or computed.score is None:
+        return []
+    claimed = _decimal(claimed, "预算执行得分")
+    if claimed == computed.score:
+        return []
+    above = claimed > weight
+    rate = "—" if computed.rate is None else f"{_fmt(computed.rate * 100)}%"
+    message = (
+        f"预算执行得分填报 {_fmt(claimed)} 分"
+        + (f"，高于分值 {_fmt(weight)} 分" if above else "")
+        + f"，按执行率 {rate} 应为 {_fmt(computed.score)} 分"
+    )
+    values = {"claimed": claimed, "weight": weight, "computed": computed.score, "rate": computed.rate}
+    return [Problem("budget_score_above_weight" if above else "budget_score_mismatch", message, values)]
+
+
+def stated_rate_matches(*, stated: Decimal, rate: Decimal) -> bool:
+    """Whether a published rate (a fraction, e.g. 0.2869 for "28.69%") follows from the computed ``rate``.
+
+    Published rates are percentages with 2 decimals (SPEC §9), some with more; the stated figure matches when
+    the computed one, rounded half-up or cut off at the stated precision (never coarser than 2 decimals of a
+    percent), gives it. Seed 000 cuts 28.6979% to 28.69%; seed 004 states 14.50% for 2.20 / 15.15 = 14.52%.
+    """
+    stated, rate = _decimal(stated, "填报执行率") * 100, _decimal(rate, "执行率") * 100
+    places = max(2, -stated.normalize().as_tuple().exponent)
+    quantum = Decimal(1).scaleb(-places)
+    return stated in (rate.quantize(quantum, rounding=ROUND_HALF_UP), rate.quantize(quantum, rounding=ROUND_DOWN))
 
 
 def total_score(*, budget: Decimal | None, indicators: Iterable[Decimal | None]) -> Decimal:
@@ -346,10 +407,15 @@ def check_weight_rollup(
     budget_weight: Decimal,
     level1_weights: Mapping[str, Decimal],
     lines: Iterable[WeightLine],
-    level2_weights: Mapping[tuple[str, str], Decimal] | None = None,
+    level2_weights: Mapping[tuple[str, str], Decimal | None] | None = None,
     total: Decimal = Decimal(100),
+    report_unknown: bool = True,
 ) -> list[Problem]:
-    """Problems with how 三级 weights roll up to 二级, 一级 and the profile total (blank weight = 0)."""
+    """Problems with how 三级 weights roll up to 二级, 一级 and the profile total (blank weight = 0).
+
+    ``level2_weights`` lists the taxonomy's 二级 with their points; None points are not fixed (only the 一级
+    sum counts). With ``report_unknown`` off, lines outside the taxonomy are left to the caller to report.
+    """
     budget_weight, total = _decimal(budget_weight, "预算执行分值"), _decimal(total, "总分值")
     sums: dict[tuple[str, str], Decimal] = {}
     for line in lines:
@@ -366,24 +432,30 @@ def check_weight_rollup(
             f"预算执行分值 {_fmt(budget_weight)} 分与一级指标分值合计 {_fmt(level1_total)} 分之和为 "
             f"{_fmt(budget_weight + level1_total)} 分，应为 {_fmt(total)} 分"
         )
-        problems.append(Problem("profile_total_mismatch", message))
+        values = {"budget_weight": budget_weight, "level1_total": level1_total, "expected": total}
+        problems.append(Problem("profile_total_mismatch", message, values))
     for level1, expected in level1_weights.items():
         if sum_of(level1) != _decimal(expected, "一级指标分值"):
             message = f"{level1}的三级指标分值合计 {_fmt(sum_of(level1))} 分，应为 {_fmt(expected)} 分"
-            problems.append(Problem("level1_weight_mismatch", message))
-    for level1 in dict.fromkeys(l1 for l1, _ in sums if l1 not in level1_weights):
-        message = f"一级指标“{level1}”不在本年度规则中，其三级指标分值合计 {_fmt(sum_of(level1))} 分"
-        problems.append(Problem("unknown_level1", message))
+            values = {"level1": level1, "actual": sum_of(level1), "expected": expected}
+            problems.append(Problem("level1_weight_mismatch", message, values))
+    if report_unknown:
+        for level1 in dict.fromkeys(l1 for l1, _ in sums if l1 not in level1_weights):
+            message = f"一级指标“{level1}”不在本年度规则中，其三级指标分值合计 {_fmt(sum_of(level1))} 分"
+            problems.append(Problem("unknown_level1", message, {"level1": level1, "actual": sum_of(level1)}))
     if level2_weights is not None:
         for (level1, level2), expected in level2_weights.items():
             actual = sums.get((level1, level2), ZERO)
-            if actual != _decimal(expected, "二级指标分值"):
+            if expected is not None and actual != _decimal(expected, "二级指标分值"):
                 message = f"{level1}—{level2}的三级指标分值合计 {_fmt(actual)} 分，应为 {_fmt(expected)} 分"
-                problems.append(Problem("level2_weight_mismatch", message))
-        for (level1, level2), actual in sums.items():
-            if level1 in level1_weights and (level1, level2) not in level2_weights:
-                message = f"二级指标“{level1}—{level2}”不在本年度规则中，其三级指标分值合计 {_fmt(actual)} 分"
-                problems.append(Problem("unknown_level2", message))
+                values = {"level1": level1, "level2": level2, "actual": actual, "expected": expected}
+                problems.append(Problem("level2_weight_mismatch", message, values))
+        if report_unknown:
+            for (level1, level2), actual in sums.items():
+                if level1 in level1_weights and (level1, level2) not in level2_weights:
+                    message = f"二级指标“{level1}—{level2}”不在本年度规则中，其三级指标分值合计 {_fmt(actual)} 分"
+                    values = {"level1": level1, "level2": level2, "actual": actual}
+                    problems.append(Problem("unknown_level2", message, values))
     return problems
 
 
@@ -400,7 +472,25 @@ def check_indicator_total(
         f"三级指标分值合计 {_fmt(actual)} 分，应为 {_fmt(expected)} 分"
         f"（总分 {_fmt(total)} 分减预算执行 {_fmt(budget_weight)} 分）"
     )
-    return [Problem("indicator_total_mismatch", message)]
+    values = {"actual": actual, "expected": expected, "budget_weight": budget_weight, "total": total}
+    return [Problem("indicator_total_mismatch", message, values)]
+
+
+def check_category(*, level1: str, level2: str, taxonomy: Mapping[str, Collection[str]]) -> Problem | None:
+    """Whether a row's 一级 / 二级 pair exists in the profile's taxonomy (一级 → its 二级); blank parts are not judged.
+
+    A 二级 that the taxonomy files under another 一级 is named with where it belongs.
+    """
+    if not level1 or not level2:
+        return None
+    values = {"level1": level1, "level2": level2}
+    if level1 not in taxonomy:
+        return Problem("unknown_level1", f"一级指标“{level1}”不在本年度规则中", values)
+    if level2 in taxonomy[level1]:
+        return None
+    homes = [name for name, level2s in taxonomy.items() if level2 in level2s]
+    where = f"（本年度规则中属于“{'、'.join(homes)}”）" if homes else "（本年度规则中没有该二级指标）"
+    return Problem("unknown_level2", f"二级指标“{level2}”不属于一级指标“{level1}”{where}", {**values, "homes": homes})
 
 
 def self_evaluation_difference(*, self_total: Decimal, reviewer_total: Decimal) -> Decimal | None:

@@ -176,7 +176,7 @@ def test_submit_is_refused_with_the_problems_when_the_record_breaks_the_rules(ca
         evaluation_submit(evaluation=evaluation, actor=cast.unit_filler)
 
     assert ([(p.field, p.code) for p in refused.value.problems], _stored(evaluation)) == (
-        [("claimed_score", "score_out_of_range")],
+        [("claimed_score", "score_above_weight")],
         (Status.DRAFT, 0),
     )
 
