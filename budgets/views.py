@@ -15,6 +15,7 @@ from accounts.permissions import can, get_object_for_user
 from accounts.rules import is_finance_reviewer
 from evaluations import scoring
 from evaluations.models import ProjectEvaluation
+from evaluations.quality import project_findings
 from evaluations.review import REVIEWABLE, can_see_finance_result
 from evaluations.scorecard import build_scorecard, score_rows
 from evaluations.services import SubmissionRefused, WorkflowError, evaluation_submit
@@ -227,7 +228,9 @@ def project_preview(request, pk):
     if not editable:
         raise PermissionDenied("该项目不能再修改。")
     profile = project.fiscal_year.profile
-    _, budget_formset, indicator_formset = _build_forms(project, request.POST)
+    project_form, budget_formset, indicator_formset = _build_forms(project, request.POST)
+    if project_form.is_valid():
+        project = project_form.save(commit=False)  # in memory only: the live check sees the reasons as typed
     budget_lines = [f.save(commit=False) if f.is_valid() else f.instance for f in budget_formset.forms]
     rows, prefixes = [], []
     for form in indicator_formset.forms:
@@ -238,7 +241,36 @@ def project_preview(request, pk):
         rows.append(form.save(commit=False))
         prefixes.append(form.prefix)
     card = score_rows(profile=profile, budget_lines=budget_lines, indicators=rows)
-    return JsonResponse(_preview_payload(card, profile, prefixes, project))
+    payload = _preview_payload(card, profile, prefixes, project)
+    payload["findings"] = _live_findings(project, profile, card, dict(zip(map(id, rows), prefixes, strict=True)))
+    return JsonResponse(payload)
+
+
+# Project fields whose findings the form shows beside the field; the rest go to the list above the grid.
+LIVE_PROJECT_FIELDS = {"execution_reason", "adjustment_reason", "goal_expected", "goal_actual"}
+
+
+def _live_findings(project, profile, card, prefix_of_row):
+    """The quality checks on the form as typed, each placed at the input it concerns (its element id), or
+    with an empty target when it concerns the grid or the budget as a whole."""
+    found = []
+    for finding in project_findings(project, profile, card):
+        if finding.row is not None:
+            prefix = prefix_of_row.get(id(finding.row))
+            field = "category" if finding.field in ("level1", "level2") else finding.field
+            target = f"id_{prefix}-{field}" if prefix and field else ""
+        else:
+            target = f"id_project-{finding.field}" if finding.field in LIVE_PROJECT_FIELDS else ""
+        found.append(
+            {
+                "code": finding.code,
+                "severity": finding.severity,
+                # Beside its field the row is evident; in the list above the grid the indicator is named.
+                "message": finding.detail if target else finding.message,
+                "target": target,
+            }
+        )
+    return found
 
 
 def _fmt(value):

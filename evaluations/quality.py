@@ -107,6 +107,8 @@ class Finding:
     indicator_id: int | None = None
     indicator: str = ""
     values: Mapping[str, object] = dataclasses.field(default_factory=dict, hash=False)
+    # The indicator row itself, for rows not saved yet (the form's live check places findings by it).
+    row: object = dataclasses.field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -158,6 +160,7 @@ def _finding(code: str, detail: str, *, field: str = "", line: IndicatorLine | N
         field=field,
         indicator_id=indicator.pk if indicator is not None else None,
         indicator=_indicator_name(indicator) if indicator is not None else "",
+        row=indicator,
         values={
             name: _rate(v) if name.endswith("rate") and isinstance(v, Decimal) else v for name, v in values.items()
         },

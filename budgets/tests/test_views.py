@@ -1013,7 +1013,9 @@ def test_the_preview_scores_the_form_as_typed_without_saving(client, cast, fille
 
     response = client.post(reverse("budgets:project_preview", args=[project.pk]), data)
 
-    assert (response.status_code, json.loads(response.content), snapshot(project)["budget"]) == (
+    payload = json.loads(response.content)
+    findings = [(f["code"], f["target"]) for f in payload.pop("findings")]
+    assert (response.status_code, payload, snapshot(project)["budget"]) == (
         200,
         {
             "totals": {"initial": "100.00", "adjusted": "120.00", "executed": "102.00"},
@@ -1043,6 +1045,15 @@ def test_the_preview_scores_the_form_as_typed_without_saving(client, cast, fille
         },
         [("本年财政拨款", Decimal(100), Decimal(95))],
     )
+    # The quality checks come with the scores, each placed at the input it concerns.
+    assert findings == [
+        ("low_execution_no_reason", "id_project-execution_reason"),
+        ("adjustment_no_reason", "id_project-adjustment_reason"),
+        ("qualitative_band", "id_indicators-1-claimed_score"),
+        ("missing_deviation_reason", "id_indicators-0-deviation_reason"),
+        ("missing_deviation_reason", "id_indicators-1-deviation_reason"),
+        ("over_achievement", "id_indicators-0-actual_text"),
+    ]
 
 
 def test_the_preview_counts_a_typed_spare_row_and_flags_a_weight_mismatch(client, cast, filled_evaluation):

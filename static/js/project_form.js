@@ -92,6 +92,28 @@
     }
     text("[data-total-score]", data.total);
     text("[data-grade]", data.grade);
+    showFindings(data.findings || []);
+  }
+
+  // The quality checks (智能审核) on what is typed: each finding beside the input it concerns, the rest in
+  // the list above the indicator grid. Built with textContent only: messages quote what users typed.
+  function showFindings(findings) {
+    form.querySelectorAll("[data-live-finding]").forEach(function (node) { node.remove(); });
+    var general = form.querySelector("[data-live-findings]");
+    findings.forEach(function (finding) {
+      var note = document.createElement("p");
+      note.className = "live-finding " + (finding.severity === "错误" ? "error" : "hint");
+      note.dataset.liveFinding = finding.code;
+      note.textContent = finding.message;
+      var input = finding.target ? document.getElementById(finding.target) : null;
+      var place = input ? input.closest("td, .field") : null;
+      if (place) {
+        place.appendChild(note);
+      } else if (general) {
+        general.appendChild(note);
+      }
+    });
+    if (general) general.hidden = !general.querySelector("[data-live-finding]");
   }
 
   function preview() {
