@@ -10,5 +10,6 @@ urlpatterns = [
     path("finance/", include("evaluations.review_urls")),
     path("reports/", include("evaluations.report_urls")),
     path("imports/", include("imports.urls")),
+    path("quality/", include("evaluations.quality_urls")),
     path("admin/", admin.site.urls),
 ]

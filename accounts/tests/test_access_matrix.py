@@ -62,6 +62,7 @@ MATRIX = {
     "finance:department_review": ("get", "department_evaluation", (403, 403, 403, 200, 403)),
     "department:approve": ("post", "department", (403, 403, 403, 302, 403)),
     "dashboard:index": ("get", None, (403, 403, 200, 200, 200)),
+    "quality:list": ("get", None, (403, 403, 200, 200, 200)),
     "imports:list": ("get", None, (403, 403, 403, 403, 200)),
     "imports:detail": ("get", "import", (403, 403, 403, 403, 200)),
     # A refused import cannot be committed: the admin is sent back to it with a message.
