@@ -1,9 +1,11 @@
 """The department reviewer's queue and the approve / return actions on a submitted self-evaluation."""
 
+import django_tables2 as tables
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import get_object_for_user
@@ -12,6 +14,7 @@ from budgets.selectors import fiscal_years_visible_to, project_list_rows
 from budgets.tables import ProjectTable
 
 from .models import ProjectEvaluation
+from .quality import findings_for
 from .services import WorkflowError, evaluation_approve, evaluation_return
 
 
@@ -21,7 +24,8 @@ def review_queue(request):
     if not is_department_reviewer(request.user):
         raise PermissionDenied("只有主管部门审核人有待审核列表。")
     rows = project_list_rows(request.user).filter(evaluation__status=ProjectEvaluation.Status.SUBMITTED)
-    table = ProjectTable(rows.order_by("evaluation__submitted_at"), orderable=False)
+    table = QueueTable(rows.order_by("evaluation__submitted_at"), orderable=False)
+    table.findings_by_project = _queue_findings(request.user, rows)
     returned = project_list_rows(request.user).filter(evaluation__status=ProjectEvaluation.Status.RETURNED)
     return render(
         request,
@@ -32,6 +36,38 @@ def review_queue(request):
             "open_year": fiscal_years_visible_to(request.user).order_by("-year").first(),
         },
     )
+
+
+class QueueTable(ProjectTable):
+    """The queue with the 智能审核 hints of each submitted project (errors cannot be submitted)."""
+
+    findings = tables.Column(verbose_name="智能审核", empty_values=(), orderable=False)
+
+    class Meta(ProjectTable.Meta):
+        sequence = (*ProjectTable.Meta.sequence, "findings")
+
+    findings_by_project: dict = {}
+
+    def render_findings(self, record):
+        found = self.findings_by_project.get(record.pk, [])
+        if not found:
+            return "—"
+        return format_html_join("", '<p class="live-finding hint">{}</p>', ((finding.message,) for finding in found))
+
+
+def _queue_findings(user, rows) -> dict:
+    """Findings of the submitted projects of the reviewer's department, by project (a handful of queries a
+    year, for the years that have something in the queue)."""
+    by_project = {}
+    for year in fiscal_years_visible_to(user).filter(pk__in=rows.values("fiscal_year")):
+        for record in findings_for(year, user.organisation):
+            if (
+                record.project is not None
+                and record.findings
+                and (record.project.evaluation.status == ProjectEvaluation.Status.SUBMITTED)
+            ):
+                by_project[record.project.pk] = record.findings
+    return by_project
 
 
 def _evaluation_for(request, pk, perm):

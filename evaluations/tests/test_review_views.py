@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
@@ -338,3 +339,19 @@ def test_after_a_return_the_detail_page_shows_the_reason(client, cast, submitted
 
     callout = re.search(r'<div class="callout warning">(.*?)</div>', response.content.decode(), re.DOTALL)
     assert _text(callout[1]) == f"退回原因： {REASON}"
+
+
+def test_the_queue_shows_the_quality_hints_of_each_submission(client, cast, submitted):
+    # Completed at 160% of its target: a hint for the reviewer (set low), not an error that blocks submission.
+    indicator = submitted.project.indicators.get(name="培训人数")
+    indicator.actual_value = indicator.target_value * Decimal("1.6")
+    indicator.actual_text = str(indicator.actual_value)
+    indicator.deviation_reason = "超额完成"
+    indicator.save()
+    client.force_login(cast.department_reviewer)
+
+    response = client.get(QUEUE)
+
+    table = response.context["table"]
+    assert [finding.code for finding in table.findings_by_project[submitted.project.pk]] == ["over_achievement"]
+    assert "目标设置过低" in response.content.decode()
