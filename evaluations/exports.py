@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from budgets.models import Project
-from evaluations.models import ReportExport
+from evaluations.models import DepartmentEvaluation, ReportExport
 from evaluations.services import WorkflowError
 
 logger = logging.getLogger(__name__)
@@ -71,22 +71,40 @@ def _summary(export: ReportExport) -> tuple[bytes, str]:
 
 
 def _project_tables(export: ReportExport) -> tuple[bytes, str]:
+    """Every table of the scope as one zip: each project's 项目支出绩效自评表, each department's
+    部门整体支出绩效自评表 and the scope's 汇总表, by department and unit."""
+    from evaluations.reports.department_table import department_table_pdf, department_table_xlsx
     from evaluations.reports.project_table import project_table_pdf, project_table_xlsx
+    from evaluations.reports.summary import build_summary, summary_pdf, summary_xlsx
 
-    render = project_table_pdf if export.format == ReportExport.Format.PDF else project_table_xlsx
+    pdf = export.format == ReportExport.Format.PDF
+    render = project_table_pdf if pdf else project_table_xlsx
+    render_department = department_table_pdf if pdf else department_table_xlsx
     projects = Project.objects.filter(fiscal_year=export.fiscal_year).select_related(
         "unit__parent", "fiscal_year__profile", "evaluation"
     )
+    departments = DepartmentEvaluation.objects.filter(fiscal_year=export.fiscal_year).select_related("department")
     if export.department is not None:
         projects = projects.of_department(export.department)
+        departments = departments.filter(department=export.department)
     projects = list(projects.order_by("unit__name", "sort_order", "name", "pk"))
+    departments = list(departments.order_by("department__name"))
+    steps = len(projects) + len(departments) + 1
+    scope = export.department or export.fiscal_year.finance_bureau
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for n, project in enumerate(projects, start=1):
             archive.writestr(f"{project.unit.name}/{project.pk}-{project.name}.{export.format}", render(project))
-            _progress(export, n * 100 // max(len(projects), 1))
-    scope = export.department or export.fiscal_year.finance_bureau
-    return buffer.getvalue(), f"{export.fiscal_year.year}年度项目支出绩效自评表（{scope}）.zip"
+            _progress(export, n * 100 // steps)
+        for n, evaluation in enumerate(departments, start=len(projects) + 1):
+            name = f"{evaluation.department.name}/部门整体支出绩效自评表.{export.format}"
+            archive.writestr(name, render_department(evaluation))
+            _progress(export, n * 100 // steps)
+        sheet = build_summary(fiscal_year=export.fiscal_year, department=export.department)
+        archive.writestr(
+            f"市级财政支出绩效自评结果汇总表.{export.format}", summary_pdf(sheet) if pdf else summary_xlsx(sheet)
+        )
+    return buffer.getvalue(), f"{export.fiscal_year.year}年度绩效自评表（{scope}）.zip"
 
 
 BUILDERS = {ReportExport.Kind.SUMMARY: _summary, ReportExport.Kind.PROJECT_TABLES: _project_tables}

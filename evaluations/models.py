@@ -370,7 +370,7 @@ class ReportExport(models.Model):
 
     class Kind(models.TextChoices):
         SUMMARY = "summary", "市级财政支出绩效自评结果汇总表"
-        PROJECT_TABLES = "project_tables", "全部项目支出绩效自评表（压缩包）"
+        PROJECT_TABLES = "project_tables", "全部自评表（压缩包）"
 
     class Format(models.TextChoices):
         PDF = "pdf", "PDF"

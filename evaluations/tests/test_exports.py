@@ -44,7 +44,7 @@ def test_the_city_summary_is_built_after_commit_and_attached_complete(demo, djan
     )
 
 
-def test_every_project_table_of_a_department_comes_as_one_zip(demo, django_capture_on_commit_callbacks):
+def test_every_table_of_a_department_comes_as_one_zip(demo, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         export = export_request(
             owner=demo["dept"],
@@ -56,7 +56,11 @@ def test_every_project_table_of_a_department_comes_as_one_zip(demo, django_captu
 
     export.refresh_from_db()
     names = zipfile.ZipFile(BytesIO(export.file.read())).namelist()
-    assert (export.status, len(names), all(name.endswith(".xlsx") for name in names)) == ("done", 35, True)
+    assert (export.status, len(names), all(name.endswith(".xlsx") for name in names)) == ("done", 37, True)
+    assert names[-2:] == [
+        "东莞市人力资源和社会保障局/部门整体支出绩效自评表.xlsx",
+        "市级财政支出绩效自评结果汇总表.xlsx",
+    ]
 
 
 def test_a_failed_export_keeps_its_reason_offers_no_file_and_can_be_retried(demo):
