@@ -5,11 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Organisation, User
-from accounts.permissions import get_object_for_user
+from accounts.permissions import can, get_object_for_user
 from budgets.models import Project
 from budgets.selectors import fiscal_years_visible_to
 from evaluations.exports import export_request, export_retry
@@ -175,3 +176,91 @@ def export_retry_view(request, pk):
     else:
         messages.success(request, "已重新开始生成。")
     return redirect("reports:exports")
+
+
+# --- narrative reports: drafted from the data, edited in the page, exported as PDF (SPEC §9) -----------------
+
+MAX_SECTION_CHARS = 20_000
+
+
+def _posted_texts(request, count):
+    return [request.POST.get(f"section-{n}", "")[:MAX_SECTION_CHARS] for n in range(count)]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_report(request, pk):
+    """项目支出绩效自评报告: the unit's saved text or the draft; the unit edits and saves it while the project is
+    editable; anyone who may see the project downloads it as PDF, as shown or as just edited."""
+    from evaluations.reports import narrative
+
+    project = get_object_for_user(
+        request.user, Project.objects.select_related("evaluation", "unit"), "budgets.view_project", pk=pk
+    )
+    evaluation = getattr(project, "evaluation", None)
+    if evaluation is None:
+        raise Http404("该项目还没有自评记录。")
+    may_edit = can(request.user, "budgets.change_project", project)
+    report = narrative.project_report(project)
+    filename = f"{report.year}年度{project.name}项目支出绩效自评报告"
+    if request.method == "POST":
+        texts = _posted_texts(request, len(report.sections))
+        edited = narrative.with_texts(report, texts)
+        if request.POST.get("action") == "save":
+            if not may_edit:
+                raise PermissionDenied("只有本单位填报人可以在填报期间修改自评报告。")
+            evaluation.report_sections = dict(zip(narrative.SECTION_KEYS, (t.strip() for t in texts), strict=True))
+            evaluation.save(update_fields=["report_sections", "updated_at"])
+            messages.success(request, "自评报告已保存。")
+            return redirect("reports:project_report", pk=project.pk)
+        return _download(narrative.render_project_report(edited), "pdf", filename)
+    if request.GET.get("format") == "pdf":
+        return _download(narrative.render_project_report(report), "pdf", filename)
+    return render(
+        request,
+        "reports/narrative_edit.html",
+        {
+            "report": report,
+            "heading": f"{project.name} · 项目支出绩效自评报告",
+            "back": reverse("budgets:project_detail", args=[project.pk]),
+            "sections": [(n, narrative.section_text(s)) for n, s in enumerate(report.sections)],
+            "placeholders": report.placeholders,
+            "may_save": may_edit,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def department_statement(request, year, department_pk):
+    """预算绩效情况说明 of a department: drafted from the year's data, edited in the page, exported as PDF."""
+    from evaluations.reports import narrative
+
+    user = request.user
+    if user.role not in (User.Role.DEPARTMENT_REVIEWER, User.Role.FINANCE_REVIEWER, User.Role.ADMIN):
+        raise PermissionDenied("只有主管部门和财政局可以生成预算绩效情况说明。")
+    fiscal_year = get_object_or_404(fiscal_years_visible_to(user), year=year)
+    department = get_object_or_404(
+        Organisation.objects.departments(), pk=department_pk, parent=fiscal_year.finance_bureau
+    )
+    if user.role == User.Role.DEPARTMENT_REVIEWER and department.pk != user.organisation_id:
+        raise PermissionDenied("只能生成本部门的情况说明。")
+    statement = narrative.draft_department_statement(fiscal_year, department)
+    filename = f"{department.name}关于{fiscal_year.year}年度预算绩效情况说明"
+    if request.method == "POST":
+        edited = narrative.with_texts(statement, _posted_texts(request, len(statement.sections)))
+        return _download(narrative.render_department_statement(edited), "pdf", filename)
+    if request.GET.get("format") == "pdf":
+        return _download(narrative.render_department_statement(statement), "pdf", filename)
+    return render(
+        request,
+        "reports/narrative_edit.html",
+        {
+            "report": statement,
+            "heading": f"{department.name} · {statement.title}",
+            "back": reverse("department:list"),
+            "sections": [(n, narrative.section_text(s)) for n, s in enumerate(statement.sections)],
+            "placeholders": statement.placeholders,
+            "may_save": False,
+        },
+    )

@@ -63,6 +63,8 @@ MATRIX = {
     "department:approve": ("post", "department", (403, 403, 403, 302, 403)),
     "dashboard:index": ("get", None, (403, 403, 200, 200, 200)),
     "quality:list": ("get", None, (403, 403, 200, 200, 200)),
+    "reports:project_report": ("get", "project", (200, 403, 200, 200, 200)),
+    "reports:department_statement": ("get", "department", (403, 403, 200, 200, 200)),
     "imports:list": ("get", None, (403, 403, 403, 403, 200)),
     "imports:detail": ("get", "import", (403, 403, 403, 403, 200)),
     # A refused import cannot be committed: the admin is sent back to it with a message.

@@ -219,6 +219,7 @@ def url_kwargs(org, year, evaluation):
         "reports:department_table": {"pk": department_evaluation.pk, "fmt": "pdf"},
         "reports:export_download": {"pk": export.pk},
         "reports:export_retry": {"pk": export.pk},
+        "reports:project_report": {"pk": project.pk},
         "imports:detail": {"pk": 1},
         "imports:commit": {"pk": 1},
         "imports:template": {"profile": "national"},
