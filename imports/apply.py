@@ -101,6 +101,7 @@ class _Context:
     outcome: Outcome
     departments: dict = field(default_factory=dict)
     units: dict = field(default_factory=dict)
+    written: list = field(default_factory=list)  # (project, record) created or updated, for the quality checks
 
     def department(self, name: str) -> Organisation:
         found = self.departments.get(name)
@@ -265,6 +266,7 @@ def _apply_project(ctx: _Context, year: FiscalYear, record: ProjectRecord, fund_
     if created:
         _record_transition(evaluation)
     evaluation_recalculate(evaluation=evaluation)
+    ctx.written.append((project, record))
     ctx.outcome.changes.append(Change(action, "项目", label, tuple(changed)))
 
 
@@ -568,6 +570,23 @@ def _apply_department(ctx: _Context, year: FiscalYear, record: DepartmentRecord)
     ctx.outcome.changes.append(Change(UPDATED, DEPARTMENT_KIND, label, tuple(fields)))
 
 
+def _quality_findings(ctx: _Context):
+    """The 智能审核 findings of what the file writes, listed in the preview as warnings: history is imported
+    as written, and the checks say what a reviewer will see (a score above its weight, an empty reason …)."""
+    from evaluations.quality import project_findings
+
+    for project, record in ctx.written:
+        for finding in project_findings(project):
+            ctx.outcome.problems.append(
+                Problem(
+                    WARNING,
+                    f"智能审核（{finding.label}）：{record.name}：{finding.message}",
+                    sheet=record.sheet,
+                    row=record.row,
+                )
+            )
+
+
 def _layout(result: ReadResult) -> str:
     layouts = {record.layout for record in result.projects if record.layout}
     return layouts.pop() if len(layouts) == 1 else ""
@@ -598,6 +617,7 @@ def apply_result(result: ReadResult, *, bureau: Organisation, year: int | None =
                 for row in result.summary_rows:
                     _apply_summary_row(ctx, fiscal_year, row)
                 _update_sample_ratio(fiscal_year)
+            _quality_findings(ctx)
             year_existed = not any(c.kind == "年度" for c in outcome.changes)
             if (
                 year_existed
