@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib import admin
+from django.http import HttpRequest
 from django.urls import reverse
 
 from evaluations.demo import load_demo
@@ -26,7 +27,7 @@ def test_every_model_of_the_application_is_registered_with_a_chinese_name():
 
 def test_every_changelist_and_change_page_renders_for_the_admin_role(client):
     load_demo()
-    client.login(username="admin", password="demo1234")
+    client.login(request=HttpRequest(), username="admin", password="demo1234")
 
     failures = []
     for model in _our_models():
@@ -45,7 +46,7 @@ def test_every_changelist_and_change_page_renders_for_the_admin_role(client):
 
 def test_the_admin_index_is_in_chinese(client):
     load_demo()
-    client.login(username="admin", password="demo1234")
+    client.login(request=HttpRequest(), username="admin", password="demo1234")
 
     response = client.get(reverse("admin:index"))
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest
 
 from accounts.models import Organisation, User
 from budgets.models import BudgetLine, Project
@@ -225,7 +226,9 @@ def _snapshot():
 
 
 def test_every_demo_account_logs_in_with_the_published_password(demo, client):
-    results = {username: client.login(username=username, password="demo1234") for username in demo.users}
+    results = {
+        username: client.login(request=HttpRequest(), username=username, password="demo1234") for username in demo.users
+    }
 
     assert results == dict.fromkeys(demo.users, True)
 
