@@ -7,7 +7,7 @@ left alone: importing the same file twice changes nothing.
 """
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import DatabaseError, transaction
 
@@ -192,8 +192,57 @@ def _evaluation_values(record: ProjectRecord) -> dict:
     return {name: getattr(record, name) for name in EVALUATION_FIELDS}
 
 
+def _fitted(value, model, name: str):
+    """``value`` rounded to the places its column keeps (so a re-import compares equal), or ValueError when
+    it has more integer digits than the column holds (the database would refuse or mangle it)."""
+    if value is None:
+        return None
+    column = model._meta.get_field(name)
+    fitted = value.quantize(Decimal(1).scaleb(-column.decimal_places), rounding=ROUND_HALF_UP)
+    if abs(fitted) >= Decimal(10) ** (column.max_digits - column.decimal_places):
+        raise ValueError(f"{value:f}")
+    return fitted
+
+
+def _fit_record(ctx: _Context, record: ProjectRecord) -> bool:
+    """Round every number of ``record`` to what the database keeps; an ERROR for a number too large to keep."""
+    where = {"sheet": record.sheet, "row": record.row}
+    fits = True
+
+    def fit(owner, attribute, model, column, what):
+        nonlocal fits
+        try:
+            setattr(owner, attribute, _fitted(getattr(owner, attribute), model, column))
+        except ValueError as too_large:
+            fits = False
+            message = f"项目“{record.name}”的{what}“{too_large}”超出可保存的范围（整数部分过长）。"
+            ctx.outcome.problems.append(Problem(ERROR, message, **where))
+
+    for fund in record.funds:
+        for attribute, column in (
+            ("initial", "initial_wan"),
+            ("adjusted", "adjusted_wan"),
+            ("executed", "executed_wan"),
+        ):
+            fit(fund, attribute, BudgetLine, column, f"{fund.source}金额")
+    for indicator in record.indicators:
+        for column in ("target_value", "actual_value", "weight", "claimed_score"):
+            fit(
+                indicator,
+                column,
+                Indicator,
+                column,
+                f"指标“{indicator.name}”的{Indicator._meta.get_field(column).verbose_name}",
+            )
+    for column in ("claimed_total", "claimed_budget_score", "stated_execution_rate"):
+        fit(record, column, ProjectEvaluation, column, EVALUATION_FIELDS[column])
+    return fits
+
+
 def _apply_project(ctx: _Context, year: FiscalYear, record: ProjectRecord, fund_order: dict[str, int]):
     where = {"sheet": record.sheet, "row": record.row}
+    if not _fit_record(ctx, record):
+        return
     if record.department:
         department = ctx.department(record.department)
         unit = ctx.unit(department, record.unit)

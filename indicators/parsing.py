@@ -37,10 +37,12 @@ def parse_decimal(value: object) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, Decimal | int):
-        return Decimal(value)
+        number = Decimal(value)
+        return number if number.is_finite() else None
     if isinstance(value, float):
         # openpyxl hands numeric cells over as floats; their shortest repr is what the user typed.
-        return Decimal(repr(value))
+        number = Decimal(repr(value))
+        return number if number.is_finite() else None
     text = clean_text(value).replace(",", "")
     if not text or is_placeholder(text):
         return None
@@ -64,7 +66,10 @@ def parse_measure(value: object) -> Measure:
     match = _MEASURE.match(text)
     if not match:
         return Measure(sign=None, number=None, unit="", text=text)
-    sign = scoring.normalise_sign(match["sign"]) if match["sign"] else None
+    try:
+        sign = scoring.normalise_sign(match["sign"]) if match["sign"] else None
+    except ValueError:  # "≥=5", "==1": not a sign anyone writes; kept as text for the writer to fix
+        return Measure(sign=None, number=None, unit="", text=text)
     number = Decimal(match["number"].replace(",", ""))
     return Measure(sign=sign, number=number, unit=(match["unit"] or "").strip(), text=text)
 

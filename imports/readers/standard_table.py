@@ -703,7 +703,10 @@ class _Reader:
         if not sign and target:
             leading = LEADING_SIGN.match(clean_text(target))
             if leading:
-                sign = scoring.normalise_sign(leading[1].replace("≧", "≥").replace("≦", "≤"))
+                try:
+                    sign = scoring.normalise_sign(leading[1].replace("≧", "≥").replace("≦", "≤"))
+                except ValueError:  # "≥=…": not a sign; the target stays text and the checks report it
+                    sign = ""
             elif target_measure.number is None:
                 sign = scoring.SIGN_QUALITATIVE  # a target in words ("较高") is a 定性 indicator
         qualitative = sign == scoring.SIGN_QUALITATIVE

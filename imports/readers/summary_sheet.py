@@ -125,7 +125,25 @@ def read_summary_sheet(workbook) -> ReadResult:
                 )
             )
     result.summary_rows = _numbered(result.summary_rows)
+    _refuse_duplicates(result)
     return result
+
+
+def _refuse_duplicates(result: ReadResult) -> None:
+    """One row per project: a second row for the same 预算单位 and 项目名称 would overwrite the first."""
+    seen = {}
+    for row in result.summary_rows:
+        key = (normalise_label(row.department), normalise_label(row.unit), normalise_label(row.project_name))
+        first = seen.setdefault(key, row)
+        if first is not row:
+            result.problems.append(
+                Problem(
+                    ERROR,
+                    f"“{row.unit} / {row.project_name}”在第 {first.row} 行已经出现过：同一项目只能有一行。",
+                    sheet=row.sheet,
+                    row=row.row,
+                )
+            )
 
 
 def _numbered(rows: list[SummaryRecord]) -> list[SummaryRecord]:
