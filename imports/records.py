@@ -169,6 +169,15 @@ class ReadResult:
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == WARNING]
 
+    def settle_year(self, years: dict[int, tuple[str, int]], tables: str) -> None:
+        """The workbook's year is its first table's; ``years`` maps each year found to (sheet, row) of its first
+        table, and more than one gives a warning naming where each stands."""
+        if years:
+            self.year = next(iter(years))
+        if len(years) > 1:
+            listed = "、".join(f"{year}年度（工作表“{sheet}”第 {row} 行）" for year, (sheet, row) in years.items())
+            self.problems.append(Problem(WARNING, f"工作簿中的{tables}年度不一致：{listed}。"))
+
 
 CREATED, UPDATED, UNCHANGED = "新增", "更新", "不变"
 

@@ -639,11 +639,7 @@ def read_department_tables(workbook) -> ReadResult:
             year = record.year if record is not None else reader.year_of_table()
             if year is not None:
                 years.setdefault(year, (sheet.title, table.start))
-    if years:
-        result.year = next(iter(years))
-    if len(years) > 1:
-        listed = "、".join(f"{year}年度（工作表“{sheet}”第 {row} 行）" for year, (sheet, row) in years.items())
-        result.problems.append(Problem(WARNING, f"工作簿中的部门整体支出绩效自评表年度不一致：{listed}。"))
+    result.settle_year(years, "部门整体支出绩效自评表")
     return result
 
 

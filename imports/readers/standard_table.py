@@ -754,11 +754,7 @@ def read_standard_tables(workbook) -> ReadResult:
             result.projects.append(record)
             if record.year is not None:
                 years.setdefault(record.year, (sheet.title, table.start))
-    if years:
-        result.year = next(iter(years))
-    if len(years) > 1:
-        listed = "、".join(f"{year}年度（工作表“{sheet}”第 {row} 行）" for year, (sheet, row) in years.items())
-        result.problems.append(Problem(WARNING, f"工作簿中的自评表年度不一致：{listed}。"))
+    result.settle_year(years, "自评表")
     return result
 
 
