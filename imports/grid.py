@@ -6,6 +6,7 @@ cached results (the workbook is opened with data_only=True).
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from openpyxl.utils import get_column_letter
 
@@ -32,9 +33,17 @@ class Grid:
         self.title = worksheet.title
         # Only the cells the file holds (openpyxl's cell map), never the max_row × max_column rectangle: one
         # cell at XFD1048576 would make that 17 billion iterations.
-        values: dict[tuple[int, int], object] = {
-            key: cell.value for key, cell in worksheet._cells.items() if cell.value is not None and cell.value != ""
-        }
+        values: dict[tuple[int, int], object] = {}
+        # Numbers formatted as percentages: 0.95 shown as "95%" is read as the user sees it.
+        self.percent: set[tuple[int, int]] = set()
+        for key, cell in worksheet._cells.items():
+            value = cell.value
+            if value is None or value == "":
+                continue
+            values[key] = value
+            numeric = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+            if numeric and "%" in (cell.number_format or ""):
+                self.percent.add(key)
         self.max_row = max((r for r, _ in values), default=0)
         self.max_column = max((c for _, c in values), default=0)
         self.merged: dict[tuple[int, int], tuple[int, int]] = {}  # cell → top-left of its merged range
@@ -59,6 +68,9 @@ class Grid:
     def value(self, row: int, column: int):
         key = self.merged.get((row, column), (row, column))
         return self._values.get(key)
+
+    def is_percent(self, row: int, column: int) -> bool:
+        return self.merged.get((row, column), (row, column)) in self.percent
 
     def text(self, row: int, column: int) -> str:
         return clean_text(self.value(row, column))

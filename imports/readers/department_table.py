@@ -28,10 +28,10 @@ from decimal import Decimal
 from openpyxl.utils import get_column_letter
 
 from evaluations.reports.excel import FORMULA_STARTS
-from imports.grid import Grid
-from imports.readers.standard_table import GRADE_IN_TEXT, GRADE_WORDINGS, GRADES, label_key
+from imports.readers.sheet import EMPTY_TEXTS, LabelledSheet, label_key, lookup
+from imports.readers.standard_table import GRADE_IN_TEXT, GRADE_WORDINGS, GRADES
 from imports.readers.standard_table import TITLE_MARK as PROJECT_TITLE_MARK
-from imports.records import ERROR, WARNING, DepartmentItemRecord, DepartmentRecord, Problem, ReadResult
+from imports.records import ERROR, WARNING, DepartmentItemRecord, DepartmentRecord, ReadResult
 from indicators.parsing import clean_text, is_placeholder, parse_decimal
 
 TITLE = re.compile(r"部门整体(?:支出)?绩效自评(?:情况)?表")
@@ -80,14 +80,10 @@ OTHER_LABELS = ("部门预算资金", "部门预算", "预算执行率", "执行
 SIGNATURE_LABELS = ("填报人", "联系电话", "填报日期", "审核人", "单位负责人", "部门负责人", "财务负责人", "经办人")
 
 
-def _lookup(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    return {label: name for name, labels in table.items() for label in labels}
-
-
-BUDGET_BY_LABEL = _lookup(BUDGET_HEADINGS)
-BREAKDOWN_BY_LABEL = _lookup(BREAKDOWN_LABELS)
-PASSAGE_BY_LABEL = _lookup(PASSAGE_LABELS)
-GRID_BY_LABEL = _lookup(GRID_COLUMNS)
+BUDGET_BY_LABEL = lookup(BUDGET_HEADINGS)
+BREAKDOWN_BY_LABEL = lookup(BREAKDOWN_LABELS)
+PASSAGE_BY_LABEL = lookup(PASSAGE_LABELS)
+GRID_BY_LABEL = lookup(GRID_COLUMNS)
 KNOWN_LABELS = (
     set(DEPARTMENT_LABELS)
     | set(BUDGET_BY_LABEL)
@@ -99,8 +95,6 @@ KNOWN_LABELS = (
     | set(OTHER_LABELS)
     | set(SIGNATURE_LABELS)
 )
-# Free texts meaning "nothing here"; unlike the number placeholders, "无" is kept as written.
-EMPTY_TEXTS = {"/", "／", "—", "——", "-", "--", "－"}
 POINTS_SUFFIX = re.compile(r"\s*[（(]\s*\d+(?:\.\d+)?\s*分\s*[)）]\s*$")
 
 
@@ -145,20 +139,8 @@ class _Table:
     department_rows: list[int] = field(default_factory=list)
 
 
-class _Sheet:
-    """One worksheet: its grid and the problems found in it."""
-
-    def __init__(self, worksheet, problems: list[Problem]):
-        self.grid = Grid(worksheet)
-        self.title = worksheet.title
-        self.problems = problems
-
-    def problem(self, severity: str, message: str, row: int | None = None, column: int | None = None):
-        letter = get_column_letter(column) if column else ""
-        self.problems.append(Problem(severity, message, sheet=self.title, row=row, column=letter))
-
-    def cells(self, row: int):
-        return self.grid.row_cells(row)
+class _Sheet(LabelledSheet):
+    """A worksheet read for 部门整体支出绩效自评表."""
 
     def raw(self, row: int, column: int) -> str:
         """The cell as written (names keep their full-width brackets), the export's formula quote removed."""
@@ -170,17 +152,6 @@ class _Sheet:
             return ""
         text = self.raw(row, column)
         return "" if text in EMPTY_TEXTS else text
-
-    def key(self, row: int, column: int) -> str:
-        return label_key(self.grid.text(row, column))
-
-    def range_end(self, row: int, column: int) -> int:
-        """The last column of the merged range holding (row, column) in this row."""
-        top_left = self.grid.merged.get((row, column))
-        end = column
-        while top_left is not None and self.grid.merged.get((row, end + 1)) == top_left:
-            end += 1
-        return end
 
     def number(self, row: int, column: int | None, what: str) -> Decimal | None:
         """An amount or a score as written; unreadable or negative is an ERROR naming the value."""

@@ -200,11 +200,13 @@ def _read_sheet(ws, header_row: int, kind: str, cells) -> SheetData:
         for row in range(max(cell_range.min_row + 1, header_row + 1), cell_range.max_row + 1):
             merged[(row, cell_range.min_col)] = top
     sheet.dataset = tablib.Dataset(headers=[canonical for _, canonical in columns])
-    width = max((index for index, _ in columns), default=0)
-    for number, row in enumerate(ws.iter_rows(min_row=header_row + 1, max_col=width or 1), header_row + 1):
+    # Only the rows the file holds: iter_rows would walk (and create) every cell up to a stray one far below.
+    present = ws._cells  # openpyxl's map of the cells that exist
+    rows = sorted({r for r, _ in present if r > header_row} | {r for r, _ in merged})
+    for number in rows:
         values = []
         for index, canonical in columns:
-            cell = merged.get((number, index)) or (row[index - 1] if index - 1 < len(row) else None)
+            cell = merged.get((number, index)) or present.get((number, index))
             values.append(_cell_value(cell, canonical) if cell is not None else None)
         if all(value is None or (isinstance(value, str) and not value.strip()) for value in values):
             continue

@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from openpyxl.utils import get_column_letter
-
 from evaluations import scoring
-from imports.grid import Grid, normalise_label
-from imports.records import ERROR, WARNING, FundRecord, IndicatorRecord, Problem, ProjectRecord, ReadResult
+from imports.grid import normalise_label
+from imports.readers.sheet import EMPTY_TEXTS, LabelledSheet, label_key, lookup
+from imports.records import ERROR, WARNING, FundRecord, IndicatorRecord, ProjectRecord, ReadResult
 from indicators.parsing import clean_text, is_placeholder, parse_decimal, parse_measure, qualitative_label_from_text
 
 NATIONAL, SICHUAN = "national", "sichuan"
@@ -118,30 +117,13 @@ FORM_HINTS = (
     re.compile(r"预算执行率未达到\d+%的需说明原因"),
     re.compile(r"年中发生预算调整的.{0,12}应单独说明理由"),
 )
-# Free texts meaning "nothing here"; unlike the number placeholders, "无" is kept as written.
-EMPTY_TEXTS = {"/", "／", "—", "——", "-", "--", "－"}
 
 
-def label_key(text: str) -> str:
-    """A label as compared: "实施单位 （盖章）" → "实施单位", "全年预算数（A）" → "全年预算数",
-    "产\\n出\\n指\\n标(50分)" → "产出指标", " 其中：本年财政拨款" → "本年财政拨款",
-    "2.项目实施内容" → "项目实施内容"."""
-    key = normalise_label(clean_text(text))
-    key = re.sub(r"\([^()]*\)?", "", key)
-    key = re.sub(r"^(?:\d+|[一二三四五六七八九十]+)[.、)]", "", key)
-    key = key.removeprefix("其中:").removeprefix("其中")
-    return key.strip(":")
-
-
-def _lookup(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    return {label: name for name, labels in table.items() for label in labels}
-
-
-FIELD_BY_LABEL = _lookup(FIELD_LABELS)
-GOAL_BY_LABEL = _lookup(GOAL_LABELS)
-BUDGET_BY_LABEL = _lookup(BUDGET_COLUMNS)
-INDICATOR_BY_LABEL = _lookup(INDICATOR_COLUMNS)
-FUND_BY_LABEL = _lookup(FUND_LABELS)
+FIELD_BY_LABEL = lookup(FIELD_LABELS)
+GOAL_BY_LABEL = lookup(GOAL_LABELS)
+BUDGET_BY_LABEL = lookup(BUDGET_COLUMNS)
+INDICATOR_BY_LABEL = lookup(INDICATOR_COLUMNS)
+FUND_BY_LABEL = lookup(FUND_LABELS)
 KNOWN_LABELS = (
     set(FIELD_BY_LABEL) | set(GOAL_BY_LABEL) | set(BUDGET_BY_LABEL) | set(INDICATOR_BY_LABEL) | {"项目基本情况"}
 )
@@ -197,25 +179,8 @@ class _Table:
     year: int | None = None
 
 
-class _Sheet:
-    """One worksheet: its grid, the cells formatted as percentages, and the problems found in it."""
-
-    def __init__(self, worksheet, problems: list[Problem]):
-        self.grid = Grid(worksheet)
-        self.title = worksheet.title
-        self.problems = problems
-        self.percent: set[tuple[int, int]] = set()
-        for row in worksheet.iter_rows():
-            for cell in row:
-                value = cell.value
-                numeric = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-                if numeric and "%" in (cell.number_format or ""):
-                    self.percent.add((cell.row, cell.column))
-
-    # ---- cells ----
-
-    def is_percent(self, row: int, column: int) -> bool:
-        return self.grid.merged.get((row, column), (row, column)) in self.percent
+class _Sheet(LabelledSheet):
+    """A worksheet read for 项目支出绩效自评表: cells formatted as percentages read as the user sees them."""
 
     def raw(self, row: int, column: int) -> str:
         """The cell as written: text stripped but not folded (names keep their full-width brackets); a number
@@ -225,7 +190,7 @@ class _Sheet:
             return ""
         if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
             number = parse_decimal(value)
-            if self.is_percent(row, column):
+            if self.grid.is_percent(row, column):
                 return plain_number(number * 100) + "%"
             return plain_number(number)
         if isinstance(value, datetime | date):
@@ -236,13 +201,6 @@ class _Sheet:
         """A free text cell: as written, with "/" and "—" read as empty."""
         text = self.raw(row, column)
         return "" if text in EMPTY_TEXTS else text
-
-    def key(self, row: int, column: int) -> str:
-        return label_key(self.grid.text(row, column))
-
-    def problem(self, severity: str, message: str, row: int | None = None, column: int | None = None):
-        letter = get_column_letter(column) if column else ""
-        self.problems.append(Problem(severity, message, sheet=self.title, row=row, column=letter))
 
     def number(self, row: int, column: int | None, what: str) -> Decimal | None:
         """A number (amount, weight, score) as written; an unreadable one is an ERROR naming the value."""
@@ -267,7 +225,7 @@ class _Sheet:
         if column is None:
             return None
         value = self.grid.value(row, column)
-        rate, assumed = rate_fraction(value, percent_format=self.is_percent(row, column))
+        rate, assumed = rate_fraction(value, percent_format=self.grid.is_percent(row, column))
         text = self.raw(row, column)
         if rate is None and value is not None and not is_placeholder(text):
             self.problem(WARNING, f"执行率“{text}”无法识别，未导入。", row, column)
@@ -276,17 +234,6 @@ class _Sheet:
         return rate
 
     # ---- structure ----
-
-    def cells(self, row: int):
-        return self.grid.row_cells(row)
-
-    def range_end(self, row: int, column: int) -> int:
-        """The last column of the merged range holding (row, column) in this row."""
-        top_left = self.grid.merged.get((row, column))
-        end = column
-        while top_left is not None and self.grid.merged.get((row, end + 1)) == top_left:
-            end += 1
-        return end
 
     def right_of(self, row: int, column: int) -> tuple[str, int | None]:
         """The value cell right of a label: its text, or "" when it is empty or another label."""

@@ -309,3 +309,15 @@ def test_a_standard_table_with_a_huge_value_and_merged_cells_does_not_crash(bure
 
 def test_a_doubled_sign_in_a_standard_table_does_not_crash(bureau):
     check(_edited_standard_file(lambda sheet: sheet.__setitem__("E19", "≥=5")), bureau, "E19='≥=5'")
+
+
+@pytest.mark.parametrize("kind", ["flat", "standard"])
+def test_a_stray_cell_at_the_far_corner_is_read_without_walking_the_whole_sheet(kind, bureau):
+    """A template or table with one extra cell at XFD1048576: the readers visit the cells that exist, not the
+    17-billion-cell rectangle (which would hang and exhaust memory)."""
+    workbook = load_workbook(BytesIO(standard_file() if kind == "standard" else flat_file()))
+    workbook.active["XFD1048576"] = "多余的单元格"
+
+    outcome = service.run(save(workbook), bureau=bureau)
+
+    assert outcome.kind == kind

@@ -1,0 +1,56 @@
+"""What the label-based readers (the project table, the department-wide table) share: how a label is
+compared, "nothing here" texts, label tables, and a worksheet with its grid and the problems found in it."""
+
+import re
+
+from openpyxl.utils import get_column_letter
+
+from imports.grid import Grid, normalise_label
+from imports.records import Problem
+from indicators.parsing import clean_text
+
+# Free texts meaning "nothing here"; unlike the number placeholders, "无" is kept as written.
+EMPTY_TEXTS = {"/", "／", "—", "——", "-", "--", "－"}
+
+
+def label_key(text: str) -> str:
+    """A label as compared: "实施单位 （盖章）" → "实施单位", "全年预算数（A）" → "全年预算数",
+    "产\\n出\\n指\\n标(50分)" → "产出指标", " 其中：本年财政拨款" → "本年财政拨款",
+    "2.项目实施内容" → "项目实施内容"."""
+    key = normalise_label(clean_text(text))
+    key = re.sub(r"\([^()]*\)?", "", key)
+    key = re.sub(r"^(?:\d+|[一二三四五六七八九十]+)[.、)]", "", key)
+    key = key.removeprefix("其中:").removeprefix("其中")
+    return key.strip(":")
+
+
+def lookup(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """{field: (label, …)} turned round: label → field."""
+    return {label: name for name, labels in table.items() for label in labels}
+
+
+class LabelledSheet:
+    """One worksheet: its grid and the problems found in it (each with sheet, row and column letter)."""
+
+    def __init__(self, worksheet, problems: list[Problem]):
+        self.grid = Grid(worksheet)
+        self.title = worksheet.title
+        self.problems = problems
+
+    def problem(self, severity: str, message: str, row: int | None = None, column: int | None = None):
+        letter = get_column_letter(column) if column else ""
+        self.problems.append(Problem(severity, message, sheet=self.title, row=row, column=letter))
+
+    def cells(self, row: int):
+        return self.grid.row_cells(row)
+
+    def key(self, row: int, column: int) -> str:
+        return label_key(self.grid.text(row, column))
+
+    def range_end(self, row: int, column: int) -> int:
+        """The last column of the merged range holding (row, column) in this row."""
+        top_left = self.grid.merged.get((row, column))
+        end = column
+        while top_left is not None and self.grid.merged.get((row, end + 1)) == top_left:
+            end += 1
+        return end
