@@ -90,6 +90,9 @@ def _require_state(locked: DepartmentEvaluation, allowed: tuple[str, ...]) -> No
 
 def _require_version(locked: DepartmentEvaluation, version: int | None) -> None:
     if version is not None and locked.version != version:
+        # Locked while a colleague's save was committing, PostgreSQL re-reads the row but not the user joined
+        # to it: read who saved again, or the message would name the previous editor (or nobody).
+        locked.refresh_from_db(fields=["updated_by"])
         raise StaleEditError(locked)
 
 
