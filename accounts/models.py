@@ -1,11 +1,13 @@
 """The organisation tree (财政局 → 主管部门 → 预算单位) and users with one role each (SPEC §1, §2)."""
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 
+from audit.history import AuditedQuerySet, AuditRecords
 
-class OrganisationQuerySet(models.QuerySet):
+
+class OrganisationQuerySet(AuditedQuerySet):
     def departments(self):
         return self.filter(kind=Organisation.Kind.DEPARTMENT)
 
@@ -35,6 +37,7 @@ class Organisation(models.Model):
     code = models.CharField("单位编码", max_length=50, blank=True)
 
     objects = OrganisationQuerySet.as_manager()
+    history = AuditRecords()
 
     class Meta:
         verbose_name = "组织"
@@ -72,6 +75,10 @@ class Organisation(models.Model):
         return node
 
 
+class AuditedUserManager(UserManager.from_queryset(AuditedQuerySet)):
+    """Django's UserManager whose bulk writes are audited too."""
+
+
 class User(AbstractUser):
     class Role(models.TextChoices):
         UNIT_FILLER = "unit_filler", "单位填报人"
@@ -93,6 +100,10 @@ class User(AbstractUser):
     )
     full_name = models.CharField("姓名", max_length=50, blank=True)
     phone = models.CharField("联系电话", max_length=30, blank=True)
+
+    objects = AuditedUserManager()
+    # The password hash is never copied into history; last_login changes on every sign-in and is not content.
+    history = AuditRecords(untracked=["password", "last_login"])
 
     class Meta:
         verbose_name = "用户"

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     BudgetLine,
@@ -55,7 +56,7 @@ class ProfileLevel1Admin(admin.ModelAdmin):
 
 
 @admin.register(FiscalYear)
-class FiscalYearAdmin(admin.ModelAdmin):
+class FiscalYearAdmin(SimpleHistoryAdmin):
     list_display = ["year", "finance_bureau", "profile", "status", "filling_deadline"]
     list_filter = ["status", "profile", "finance_bureau"]
 
@@ -66,7 +67,7 @@ class BudgetLineInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(SimpleHistoryAdmin):
     list_display = ["name", "code", "unit", "fiscal_year", "project_type", "sort_order"]
     list_filter = ["fiscal_year", "project_type"]
     search_fields = ["name", "code", "unit__name"]
@@ -93,7 +94,7 @@ class DepartmentIndicatorAdmin(admin.ModelAdmin):
 
 
 @admin.register(BudgetLine)
-class BudgetLineAdmin(admin.ModelAdmin):
+class BudgetLineAdmin(SimpleHistoryAdmin):
     list_display = ["project", "fund_source", "initial_wan", "adjusted_wan", "executed_wan"]
     search_fields = ["project__name"]
     autocomplete_fields = ["project"]

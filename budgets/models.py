@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Organisation
+from audit.history import AuditedManager, AuditedQuerySet, AuditRecords
 
 # 万元 with 6 decimal places: exact to the 分 (0.0001 万元 = 1 元; 6 places leave room for 分 and below).
 AMOUNT = {"max_digits": 20, "decimal_places": 6}
@@ -210,6 +211,9 @@ class FiscalYear(models.Model):
     filling_deadline = models.DateField("填报截止日期", null=True, blank=True)
     review_deadline = models.DateField("审核截止日期", null=True, blank=True)
 
+    objects = AuditedManager()
+    history = AuditRecords()
+
     class Meta:
         verbose_name = "年度"
         verbose_name_plural = "年度"
@@ -223,7 +227,7 @@ class FiscalYear(models.Model):
         return f"{self.year}年度（{self.finance_bureau}）"
 
 
-class ProjectQuerySet(models.QuerySet):
+class ProjectQuerySet(AuditedQuerySet):
     def of_department(self, department):
         return self.filter(Q(unit=department) | Q(unit__parent=department))
 
@@ -290,6 +294,7 @@ class Project(models.Model):
     updated_at = models.DateTimeField("修改时间", auto_now=True)
 
     objects = ProjectQuerySet.as_manager()
+    history = AuditRecords(untracked=["version", "updated_at"])
 
     class Meta:
         verbose_name = "项目"
@@ -321,6 +326,9 @@ class BudgetLine(models.Model):
     adjusted_wan = models.DecimalField("全年预算数 A（万元）", **AMOUNT, null=True, blank=True)
     # 全年执行数 (B), also called 预算执行数
     executed_wan = models.DecimalField("全年执行数 B（万元）", **AMOUNT, null=True, blank=True)
+
+    objects = AuditedManager()
+    history = AuditRecords()
 
     class Meta:
         verbose_name = "预算资金行"

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "django_filters",
     "import_export",
     "axes",
+    "simple_history",
+    "audit",
     "accounts",
     "budgets",
     "indicators",
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Gives the audit trail (django-simple-history) the signed-in user of each request.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

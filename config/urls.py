@@ -11,5 +11,6 @@ urlpatterns = [
     path("reports/", include("evaluations.report_urls")),
     path("imports/", include("imports.urls")),
     path("quality/", include("evaluations.quality_urls")),
+    path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]

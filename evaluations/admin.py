@@ -1,4 +1,5 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     DepartmentEvaluation,
@@ -24,7 +25,7 @@ class EvaluationTransitionInline(admin.TabularInline):
 
 
 @admin.register(ProjectEvaluation)
-class ProjectEvaluationAdmin(admin.ModelAdmin):
+class ProjectEvaluationAdmin(SimpleHistoryAdmin):
     list_display = ["project", "status", "computed_total", "claimed_total", "computed_grade", "claimed_grade"]
     list_filter = ["status", "computed_grade", "project__fiscal_year"]
     search_fields = ["project__name", "project__code"]
@@ -49,14 +50,14 @@ class DepartmentScoreItemInline(admin.TabularInline):
 
 
 @admin.register(DepartmentEvaluation)
-class DepartmentEvaluationAdmin(admin.ModelAdmin):
+class DepartmentEvaluationAdmin(SimpleHistoryAdmin):
     list_display = ["department", "fiscal_year", "status", "claimed_total", "computed_total", "claimed_grade"]
     list_filter = ["fiscal_year", "status"]
     inlines = [DepartmentScoreItemInline]
 
 
 @admin.register(SpotCheckSample)
-class SpotCheckSampleAdmin(admin.ModelAdmin):
+class SpotCheckSampleAdmin(SimpleHistoryAdmin):
     list_display = ["fiscal_year", "ratio", "random_seed", "drawn_by", "drawn_at"]
 
 
@@ -66,7 +67,7 @@ class ReviewIndicatorScoreInline(admin.TabularInline):
 
 
 @admin.register(FinanceReview)
-class FinanceReviewAdmin(admin.ModelAdmin):
+class FinanceReviewAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "selection", "status", "grade", "reviewer_total"]
     list_filter = ["status", "grade", "selection"]
     inlines = [ReviewIndicatorScoreInline]
@@ -95,14 +96,14 @@ class EvaluationTransitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(DepartmentScoreItem)
-class DepartmentScoreItemAdmin(admin.ModelAdmin):
+class DepartmentScoreItemAdmin(SimpleHistoryAdmin):
     list_display = ["indicator", "evaluation", "claimed_score", "computed_score"]
     list_filter = ["evaluation__fiscal_year"]
     readonly_fields = ["computed_score"]
 
 
 @admin.register(ReviewIndicatorScore)
-class ReviewIndicatorScoreAdmin(admin.ModelAdmin):
+class ReviewIndicatorScoreAdmin(SimpleHistoryAdmin):
     list_display = ["indicator", "review", "checked_score"]
 
 

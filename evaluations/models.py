@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Organisation
+from audit.history import AuditedManager, AuditRecords
 from budgets.models import AMOUNT, POINTS, RATIO, DepartmentIndicator, FiscalYear, Project, RuleProfile
 from indicators.models import Indicator
 
@@ -51,6 +52,18 @@ class ProjectEvaluation(models.Model):
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
     approved_at = models.DateTimeField("审核时间", null=True, blank=True)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    objects = AuditedManager()
+    history = AuditRecords(
+        untracked=[
+            "profile",
+            "computed_budget_score",
+            "computed_indicator_score",
+            "computed_total",
+            "computed_grade",
+            "updated_at",
+        ]
+    )
 
     class Meta:
         verbose_name = "项目绩效自评"
@@ -188,6 +201,9 @@ class DepartmentEvaluation(models.Model):
     sort_order = models.PositiveIntegerField("序号", null=True, blank=True)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
 
+    objects = AuditedManager()
+    history = AuditRecords(untracked=["version", "computed_total", "computed_grade", "updated_at"])
+
     class Meta:
         verbose_name = "部门整体支出绩效自评"
         verbose_name_plural = "部门整体支出绩效自评"
@@ -223,6 +239,9 @@ class DepartmentScoreItem(models.Model):
     computed_score = models.DecimalField("计算得分", **POINTS, null=True, blank=True)
     note = models.TextField("扣分说明", blank=True)
 
+    objects = AuditedManager()
+    history = AuditRecords(untracked=["computed_score"])
+
     class Meta:
         verbose_name = "部门整体评分项"
         verbose_name_plural = "部门整体评分项"
@@ -251,6 +270,9 @@ class SpotCheckSample(models.Model):
     )
     drawn_at = models.DateTimeField("抽取时间", auto_now_add=True)
     note = models.TextField("说明", blank=True)
+
+    objects = AuditedManager()
+    history = AuditRecords()
 
     class Meta:
         verbose_name = "抽查样本"
@@ -321,6 +343,9 @@ class FinanceReview(models.Model):
     completed_at = models.DateTimeField("完成时间", null=True, blank=True)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
 
+    objects = AuditedManager()
+    history = AuditRecords(untracked=["updated_at"])
+
     class Meta:
         verbose_name = "财政抽查审核"
         verbose_name_plural = "财政抽查审核"
@@ -352,6 +377,9 @@ class ReviewIndicatorScore(models.Model):
     )
     checked_score = models.DecimalField("核查分数", **POINTS)
     remark = models.TextField("扣分说明", blank=True)
+
+    objects = AuditedManager()
+    history = AuditRecords()
 
     class Meta:
         verbose_name = "核查分数"

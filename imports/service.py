@@ -7,6 +7,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from audit.context import acting_as
+
 from .apply import apply_result
 from .models import ImportRecord
 from .records import ERROR, Outcome, Problem
@@ -52,6 +54,12 @@ def run(
     """Import ``data`` for ``bureau``; only a preview unless ``commit``. Raises UnusableWorkbook for files that
     cannot be read at all."""
     workbook = open_workbook(data, filename=filename)
+    # Every history row the import writes names the file and who imported it (audit/context.py).
+    with acting_as(user, reason=f"Excel 导入：{filename}" if filename else "Excel 导入"):
+        return _run(workbook, bureau=bureau, year=year, commit=commit, user=user)
+
+
+def _run(workbook, *, bureau, year, commit, user) -> Outcome:
     kind = detect(workbook)
     if kind == ImportRecord.Kind.UNKNOWN:
         outcome = Outcome(kind="", year=year, bureau=bureau.name)

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Indicator, LibraryIndicator
 
@@ -11,7 +12,7 @@ class LibraryIndicatorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(SimpleHistoryAdmin):
     list_display = ["name", "project", "level1", "level2", "sign", "target_text", "weight", "claimed_score"]
     list_filter = ["level1", "sign"]
     search_fields = ["name", "project__name"]

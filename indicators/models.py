@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from audit.history import AuditedManager, AuditRecords
 from budgets.models import AMOUNT, POINTS, Project
 from evaluations import scoring
 
@@ -95,6 +96,9 @@ class Indicator(models.Model):
     # The score the unit claims; the computed suggestion comes from evaluations.scoring.
     claimed_score = models.DecimalField("得分", **POINTS, null=True, blank=True)
     deviation_reason = models.TextField("偏差原因分析及改进措施", blank=True)
+
+    objects = AuditedManager()
+    history = AuditRecords()
 
     class Meta:
         verbose_name = "绩效指标"

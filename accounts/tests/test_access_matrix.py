@@ -70,6 +70,10 @@ MATRIX = {
     # A refused import cannot be committed: the admin is sent back to it with a message.
     "imports:commit": ("post", "import", (403, 403, 403, 403, 302)),
     "imports:template": ("get", "template", (403, 403, 403, 403, 200)),
+    # The trail follows the record's own view rule; the export is for departments and bureau staff.
+    "audit:project": ("get", "project", (200, 403, 200, 200, 200)),
+    "audit:department": ("get", "department", (403, 403, 200, 200, 200)),
+    "audit:export": ("get", None, (403, 403, 200, 200, 200)),
 }
 
 

@@ -223,6 +223,7 @@ def url_kwargs(org, year, evaluation):
         "imports:detail": {"pk": 1},
         "imports:commit": {"pk": 1},
         "imports:template": {"profile": "national"},
+        "audit:project": {"pk": project.pk},
     }
     by_kwarg = {
         "project_pk": project.pk,

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from audit.context import acting_as
 from evaluations.demo import DEMO_PASSWORD, load_demo
 
 
@@ -7,7 +8,8 @@ class Command(BaseCommand):
     help = "载入五份公开发布的自评文件作为演示数据（可重复执行，不会产生重复记录）。"
 
     def handle(self, *args, **options):
-        report = load_demo()
+        with acting_as(reason="载入演示数据"):
+            report = load_demo()
         self.stdout.write(
             self.style.SUCCESS(
                 f"演示数据已载入：项目 {report.projects} 个，指标 {report.indicators} 条，"

@@ -1,4 +1,4 @@
-"""python manage.py import_excel PATH [--year YYYY] [--bureau NAME] [--commit] [--format text|json]
+"""python manage.py import_excel PATH [--year YYYY] [--bureau NAME] [--commit] [--user NAME] [--format text|json]
 
 A dry run unless --commit. Exit status: 0 when the file can be imported faithfully (warnings are listed but do
 not block), 1 when it has errors (nothing written), 2 when the file is unusable or the options are wrong.
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from accounts.models import Organisation
+from accounts.models import Organisation, User
 from imports import service
 from imports.records import CREATED, UNCHANGED, UPDATED
 from imports.safety import UnusableWorkbook
@@ -24,9 +24,10 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, help="导入到的年度（默认取文件标题中的年度）")
         parser.add_argument("--bureau", help="财政局名称（系统中有多个财政局时必须指定）")
         parser.add_argument("--commit", action="store_true", help="确认写入；不加此参数只预览，不写入任何数据")
+        parser.add_argument("--user", dest="username", help="以该账号的名义记入变更记录（默认记为“系统”）")
         parser.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
 
-    def handle(self, *args, path, year, bureau, commit, output_format, **options):
+    def handle(self, *args, path, year, bureau, commit, output_format, username=None, **options):
         bureaus = Organisation.objects.filter(kind=Organisation.Kind.FINANCE_BUREAU, parent=None)
         if bureau:
             bureaus = bureaus.filter(name=bureau)
@@ -40,12 +41,17 @@ class Command(BaseCommand):
             else:
                 message = "系统中还没有财政局：请先建立组织。"
             return self._fail(message, output_format)
+        user = None
+        if username:
+            user = User.objects.filter(username=username, is_active=True).first()
+            if user is None:
+                return self._fail(f"没有名为“{username}”的有效账号。", output_format)
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
             return self._fail(f"无法读取文件 {path}：{exc.strerror or exc}", output_format)
         try:
-            outcome = service.run(data, filename=Path(path).name, bureau=found[0], year=year, commit=commit)
+            outcome = service.run(data, filename=Path(path).name, bureau=found[0], year=year, commit=commit, user=user)
         except UnusableWorkbook as refused:
             return self._fail(refused.message, output_format)
         if output_format == "json":

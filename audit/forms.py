@@ -1,0 +1,31 @@
+from django import forms
+
+from accounts.models import Organisation, User
+
+
+class ExportForm(forms.Form):
+    """The scope of an auditor's export: a year, optionally one department and a date range."""
+
+    year = forms.ModelChoiceField(label="年度", queryset=None, empty_label=None, to_field_name="year")
+    department = forms.ModelChoiceField(
+        label="主管部门", queryset=Organisation.objects.none(), required=False, empty_label="全部"
+    )
+    since = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, user, years, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].queryset = years
+        if user.role == User.Role.DEPARTMENT_REVIEWER:
+            del self.fields["department"]
+        elif user.organisation_id is not None:
+            self.fields["department"].queryset = Organisation.objects.departments().filter(
+                parent=user.organisation.finance_bureau
+            )
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            raise forms.ValidationError("起始日期不能晚于截止日期。")
+        return data
