@@ -134,6 +134,19 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_KB", default=600_000)
 # When Redis is down, fail fast so the page can say so instead of hanging.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+# Outcomes live in the database (ReportExport), so no task result is stored: with Redis down, queueing would
+# otherwise spend ~20 s retrying the result store before the page could say the service is unavailable.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # With acks_late a running task's message stays in Redis unacknowledged; one not acknowledged within the
+    # visibility timeout is handed to another worker and runs a second time. So it must exceed the longest
+    # export: the export task's hard limit is 20 min (evaluations/tasks.py), and with prefetch 1 a message is
+    # not held waiting behind another. A killed pool process's task is requeued at once; the timeout only
+    # decides how soon a task comes back when a whole worker machine dies.
+    "visibility_timeout": 60 * 60,
+    # A Redis host that does not answer (rather than refusing) would otherwise block a request for minutes.
+    "socket_connect_timeout": 2,
+}
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -57,7 +57,8 @@ def export_retry(*, export: ReportExport, actor) -> ReportExport:
 
 
 def _progress(export: ReportExport, percent: int) -> None:
-    ReportExport.objects.filter(pk=export.pk).update(progress=min(max(percent, 0), 99))
+    # Only while running: a second delivery of the task must not move the bar of a finished export.
+    ReportExport.objects.filter(pk=export.pk, status=Status.RUNNING).update(progress=min(max(percent, 0), 99))
 
 
 def _summary(export: ReportExport) -> tuple[bytes, str]:
@@ -111,10 +112,17 @@ BUILDERS = {ReportExport.Kind.SUMMARY: _summary, ReportExport.Kind.PROJECT_TABLE
 
 
 def export_run(*, export: ReportExport) -> ReportExport:
-    """Build the export's file and attach it. Safe to run twice (a retried task rebuilds and replaces the file).
+    """Build the export's file and attach it; safe to run again for the same export.
 
+    A task delivered twice (its worker was killed, so Redis handed it out again) finds a finished export and
+    leaves it alone, or rebuilds an unfinished one from the start. The file is built whole in memory and
+    written to storage only then, in the transaction that marks the export done, so a half-written file is
+    never attached; a partial file left by a process killed while writing it is removed on the next run.
     Side effects: status 生成中 → 已完成 with the file, or → 失败 with the reason; progress updated as it goes.
     """
+    if export.status == Status.DONE:
+        logger.info("export %s is already done; the repeated task does nothing", export.pk)
+        return export
     export.status, export.progress, export.error = Status.RUNNING, 0, ""
     export.save(update_fields=["status", "progress", "error"])
     try:
@@ -122,13 +130,21 @@ def export_run(*, export: ReportExport) -> ReportExport:
     except Exception as error:  # the reason is kept for the user, the trace for the log
         logger.exception("export %s failed", export.pk)
         export.status, export.error = Status.FAILED, f"生成失败：{error}"
-        export.save(update_fields=["status", "error"])
+        ReportExport.objects.filter(pk=export.pk).exclude(status=Status.DONE).update(
+            status=export.status, error=export.error
+        )
         return export
     with transaction.atomic():
+        # Two deliveries of the same task may run at once: the first to get here keeps its file.
+        if ReportExport.objects.select_for_update().get(pk=export.pk).status == Status.DONE:
+            export.refresh_from_db()
+            return export
         if export.file:
             export.file.delete(save=False)
-        # Saved under its final name only now: a half-built file never exists in storage.
-        export.file.save(f"export-{export.pk}.{filename.rsplit('.', 1)[1]}", ContentFile(content), save=False)
+        name = export.file.field.generate_filename(export, f"export-{export.pk}.{filename.rsplit('.', 1)[1]}")
+        if export.file.storage.exists(name):  # what a run killed while writing the file left behind
+            export.file.storage.delete(name)
+        export.file.save(name.rsplit("/", 1)[-1], ContentFile(content), save=False)
         export.filename = filename
         export.status, export.progress, export.finished_at = Status.DONE, 100, timezone.now()
         export.save(update_fields=["file", "filename", "status", "progress", "finished_at"])
