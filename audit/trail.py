@@ -73,7 +73,7 @@ class Labels:
         return self._names[key]
 
     def value(self, model_field, value) -> str:
-        if value is None or value == "":
+        if value is None or value == "" or value == {} or value == []:
             return ""
         if model_field.choices:
             return str(dict(model_field.flatchoices).get(value, value))

@@ -54,7 +54,9 @@ def project_save(*, project: Project, expected_version: int, form, budget_formse
     evaluation = ProjectEvaluation.objects.select_for_update().get(project=project)
     if evaluation.status not in ProjectEvaluation.EDITABLE:
         raise ProjectLockedError(f"该项目的自评当前为“{evaluation.get_status_display()}”，不能再修改。")
-    bumped = Project.objects.filter(pk=project.pk, version=expected_version).update(version=F("version") + 1)
+    bumped = Project.objects.filter(pk=project.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
     if not bumped:
         current = Project.objects.get(pk=project.pk)
         raise StaleEditError(
@@ -63,9 +65,12 @@ def project_save(*, project: Project, expected_version: int, form, budget_formse
         )
     # The form's instance still carries the version it was opened with; saving it must not undo the bump.
     form.instance.version = expected_version + 1
-    project = form.save()
+    # Only what was changed is written, so the audit trail holds one row per real change, not per save.
+    if form.has_changed():
+        project = form.save()
     BudgetLine.objects.bulk_update(
-        [f.save(commit=False) for f in budget_formset.forms], ["initial_wan", "adjusted_wan", "executed_wan"]
+        [f.save(commit=False) for f in budget_formset.forms if f.has_changed()],
+        ["initial_wan", "adjusted_wan", "executed_wan"],
     )
 
     deleted = set(indicator_formset.deleted_forms)
@@ -79,10 +84,14 @@ def project_save(*, project: Project, expected_version: int, form, budget_formse
     rows.sort(key=lambda f: (f.cleaned_data.get("ORDER") is None, f.cleaned_data.get("ORDER") or 0))
     new, existing = [], []
     for position, row_form in enumerate(rows):
+        moved = row_form.instance.order != position
         indicator = row_form.save(commit=False)
         indicator.project = project
         indicator.order = position
-        (existing if indicator.pk else new).append(indicator)
+        if not indicator.pk:
+            new.append(indicator)
+        elif moved or row_form.has_changed():
+            existing.append(indicator)
     # Two statements whatever the number of rows: a 30-indicator grid saves as fast as a 3-indicator one.
     Indicator.objects.bulk_create(new)
     Indicator.objects.bulk_update(existing, INDICATOR_FIELDS)
