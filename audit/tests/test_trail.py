@@ -15,6 +15,7 @@ from audit.context import acting_as
 from audit.history import AuditedQuerySet, is_audited
 from budgets.models import BudgetLine, Project
 from budgets.tests.test_views import posted_data
+from evaluations.department import department_evaluation_save, department_evaluation_start
 from evaluations.models import FinanceReview, ProjectEvaluation, ReviewIndicatorScore
 from evaluations.reports.project_table import project_table_xlsx
 from evaluations.review import review_save
@@ -288,3 +289,22 @@ def test_the_export_date_range_keeps_only_changes_inside_it(client, cast, evalua
     rows, _ = _export(client, year=evaluation.project.fiscal_year.year, since="2000-01-01", until="2000-12-31")
 
     assert rows[1:] == []
+
+
+def test_a_department_wide_evaluation_has_its_own_trail(client, cast, org, year):
+    evaluation, _ = department_evaluation_start(fiscal_year=year, actor=cast.department_reviewer)
+    with acting_as(cast.department_reviewer):
+        department_evaluation_save(
+            evaluation=evaluation,
+            actor=cast.department_reviewer,
+            version=evaluation.version,
+            values={"goal": "全面完成年度目标"},
+            claims={},
+        )
+
+    client.force_login(cast.finance_reviewer)
+    response = client.get(reverse("audit:department", kwargs={"year": year.year, "department_pk": org.department.pk}))
+
+    entry = next(e for e in response.context["page"].object_list if e.action == "修改")
+    assert (entry.kind, entry.user) == ("部门整体自评", "reviewer")
+    assert [(c.old, c.new) for c in entry.changes if c.new == "全面完成年度目标"] == [("", "全面完成年度目标")]
