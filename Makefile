@@ -8,14 +8,18 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 # Debian packages: CJK fonts for the PDFs, HarfBuzz's subsetter (without it WeasyPrint spends ~5 s per
 # Chinese PDF), poppler for looking at PDFs, Chromium for the browser tests.
-RUN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0
+# PostgreSQL's client tools (pg_dump/pg_restore) for make backup/restore and their test, when the database is
+# PostgreSQL and they are missing; Debian's are version 15, like the compose file's server.
+PG_CLIENT := $(if $(filter postgres%,$(DATABASE_URL)),$(if $(shell command -v pg_dump),,postgresql-client))
+RUN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 $(PG_CLIENT)
 TEST_PACKAGES := $(RUN_PACKAGES) poppler-utils chromium
 # Local runs use the embedded defaults; CI and production pass their own environment.
 DEV_ENV := DEBUG=$${DEBUG:-1}
 # Tests talk plain HTTP to a local live server: no HTTPS redirect, no Secure cookies, no HSTS.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 SECURE_HSTS_SECONDS=0 DB_CONN_MAX_AGE=0
 
-.PHONY: help run install install-dev system-packages system-packages-test migrate demo test lint format check-migrations clean
+.PHONY: help run install install-dev system-packages system-packages-test migrate demo test lint format check-migrations clean \
+	backup restore
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -76,6 +80,13 @@ format: $(VENV)/.installed-dev ## Apply ruff's formatting and safe fixes
 
 check-migrations: $(VENV)/.installed ## Fail when models changed without a migration
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+
+backup: install ## Back up the database (DATABASE_URL or SQLite) and media files into backups/
+	$(DEV_ENV) $(BIN)/python manage.py backup
+
+restore: install ## Restore a backup (asks first): make restore BACKUP=backups/jixiao-….tar.gz
+	@[ -n "$(BACKUP)" ] || { echo "请指定备份文件：make restore BACKUP=backups/jixiao-….tar.gz" >&2; exit 2; }
+	$(DEV_ENV) $(BIN)/python manage.py restore "$(BACKUP)"
 
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) var
