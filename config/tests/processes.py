@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.db import connection
@@ -21,15 +21,16 @@ BASE_DIR = Path(settings.BASE_DIR)
 PYTHON = sys.executable
 
 
-def database_url() -> str:
-    """A DATABASE_URL naming the database this test process is using (PostgreSQL)."""
+def database_url(**options: str) -> str:
+    """A DATABASE_URL naming the database this test process is using (PostgreSQL), with connection ``options``."""
     db = settings.DATABASES["default"]
     credentials = quote(db.get("USER") or "", safe="")
     if db.get("PASSWORD"):
         credentials += ":" + quote(db["PASSWORD"], safe="")
     host = quote(db.get("HOST") or "localhost", safe="")  # a socket folder is written %2F…
     port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"
+    query = f"?{urlencode(options)}" if options else ""
+    return f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}{query}"
 
 
 def skip_reason() -> str | None:
