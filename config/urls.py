@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config.health import healthz
+
 urlpatterns = [
     path("", include("accounts.urls")),
     path("projects/", include("budgets.urls")),
@@ -13,4 +15,5 @@ urlpatterns = [
     path("quality/", include("evaluations.quality_urls")),
     path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
+    path("healthz/", healthz, name="healthz"),
 ]

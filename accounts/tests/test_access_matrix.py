@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "unit", "unit2", "dept", "finance", "admin")
 LOGIN = "login"
-PUBLIC = {"accounts:login", "accounts:logout"}
+# Public by design; the health URL answers every visitor alike (config/tests/test_health.py).
+PUBLIC = {"accounts:login", "accounts:logout", "healthz"}
 
 # url name: (method, object, expected status for unit, unit2, dept, finance, admin); anonymous visitors are
 # always redirected to the login page.
