@@ -191,22 +191,21 @@ def test_a_worker_killed_in_the_middle_of_a_large_export_runs_it_again_and_offer
         processes.stop(worker, first_signal=signal.SIGQUIT)
 
     worker_log = log.read_text()
+    story = f"killed at {killed_at} %; looks (status, file, progress, download): {looks}\n{worker_log}"
     received = _lines(worker_log, r"export_report\[([0-9a-f-]+)\] received")
     succeeded = _lines(
         worker_log, r"INFO/(ForkPoolWorker-\d+)\] Task evaluations\.tasks\.export_report\[([0-9a-f-]+)\] succ"
     )
+    # Killed while building, the same message delivered again, and finished by the replacement pool process.
     assert (
-        5 <= killed_at < 50,
+        killed_at >= 5,
         f"Process 'ForkPoolWorker-1' pid:{pool_process} exited with 'signal 9 (SIGKILL)'" in worker_log,
         len(received),
         len(set(received)),
         succeeded,
-    ) == (True, True, 2, 1, [("ForkPoolWorker-2", received[0])]), worker_log
-    # Never a file before it was done, and the second run started again from nothing.
-    assert (
-        {(status, attached, answer) for status, attached, _, answer in looks},
-        0 in [progress for *_, progress, _ in looks],
-    ) == ({("running", False, 404)}, True)
+    ) == (True, True, 2, 1, [("ForkPoolWorker-2", received[0])]), story
+    # Never a file, nor a download, before it was done again.
+    assert {(status, attached, answer) for status, attached, _, answer in looks} == {("running", False, 404)}, story
     archive = zipfile.ZipFile(io.BytesIO(content))
     names = archive.namelist()
     summary = PdfReader(io.BytesIO(archive.read("市级财政支出绩效自评结果汇总表.pdf")))
@@ -228,4 +227,4 @@ def test_a_worker_killed_in_the_middle_of_a_large_export_runs_it_again_and_offer
         True,
         True,
         [done.file.name],
-    )
+    ), story
