@@ -11,6 +11,7 @@ from io import BytesIO
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from budgets.models import Project
@@ -20,6 +21,11 @@ from evaluations.services import WorkflowError
 logger = logging.getLogger(__name__)
 Status = ReportExport.Status
 UNAVAILABLE = "后台任务服务暂不可用，请稍后重试或联系管理员。"
+# A run whose worker process dies is delivered again (acks late); after this many starts it is given up.
+MAX_ATTEMPTS = 3
+INTERRUPTED = (
+    "导出在生成过程中多次中断（可能是内容过多、后台进程内存不足），已停止自动重试。请按主管部门分别导出，或联系管理员。"
+)
 
 
 def _queue(export: ReportExport) -> None:
@@ -50,8 +56,8 @@ def export_retry(*, export: ReportExport, actor) -> ReportExport:
         raise WorkflowError("只能重试自己申请的导出。")
     if export.status != Status.FAILED:
         raise WorkflowError("只有失败的导出可以重试。")
-    export.status, export.error, export.progress = Status.PENDING, "", 0
-    export.save(update_fields=["status", "error", "progress"])
+    export.status, export.error, export.progress, export.attempts = Status.PENDING, "", 0, 0
+    export.save(update_fields=["status", "error", "progress", "attempts"])
     _queue(export)
     return export
 
@@ -122,6 +128,15 @@ def export_run(*, export: ReportExport) -> ReportExport:
     """
     if export.status == Status.DONE:
         logger.info("export %s is already done; the repeated task does nothing", export.pk)
+        return export
+    ReportExport.objects.filter(pk=export.pk).update(attempts=F("attempts") + 1)
+    export.refresh_from_db(fields=["attempts"])
+    if export.attempts > MAX_ATTEMPTS:
+        logger.error("export %s interrupted %s times; not started again", export.pk, export.attempts - 1)
+        export.status, export.error = Status.FAILED, INTERRUPTED
+        ReportExport.objects.filter(pk=export.pk).exclude(status=Status.DONE).update(
+            status=export.status, error=export.error
+        )
         return export
     export.status, export.progress, export.error = Status.RUNNING, 0, ""
     export.save(update_fields=["status", "progress", "error"])

@@ -421,6 +421,9 @@ class ReportExport(models.Model):
     )
     status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.PENDING)
     progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    # Runs started: a task whose worker dies is delivered again, and one that kills its worker every time
+    # (memory) must not come back for ever.
+    attempts = models.PositiveSmallIntegerField("已尝试次数", default=0)
     file = models.FileField("文件", upload_to="exports/%Y/%m/", blank=True)
     filename = models.CharField("文件名", max_length=255, blank=True)
     error = models.TextField("失败原因", blank=True)

@@ -29,6 +29,7 @@ from budgets.models import FiscalYear, Project
 from config.celery import app as celery_app
 from config.tests import processes
 from evaluations.demo import load_demo
+from evaluations.exports import INTERRUPTED, MAX_ATTEMPTS, export_retry
 from evaluations.models import DepartmentEvaluation, ReportExport
 from evaluations.tasks import export_report
 
@@ -77,6 +78,29 @@ def test_an_export_left_running_by_a_dead_worker_is_built_again_from_the_start(s
         [summary_export.file.name],
         "汇总表",
     )
+
+
+@pytest.mark.django_db
+def test_an_export_that_kills_its_worker_every_time_is_given_up_after_three_starts(
+    summary_export, django_capture_on_commit_callbacks
+):
+    # Three deliveries already started and died (their pool process was killed each time): the fourth gives up.
+    ReportExport.objects.filter(pk=summary_export.pk).update(status=Status.RUNNING, attempts=MAX_ATTEMPTS)
+
+    export_report.delay(export_id=summary_export.pk)
+
+    summary_export.refresh_from_db()
+    assert (summary_export.status, summary_export.error, bool(summary_export.file), _files_in_media()) == (
+        "failed",
+        INTERRUPTED,
+        False,
+        [],
+    )
+    # The user's own retry starts the count again and builds it.
+    with django_capture_on_commit_callbacks(execute=True):
+        export_retry(export=summary_export, actor=summary_export.owner)
+    summary_export.refresh_from_db()
+    assert (summary_export.status, summary_export.attempts) == ("done", 1)
 
 
 @pytest.mark.django_db
