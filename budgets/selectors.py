@@ -29,7 +29,13 @@ def projects_visible_to(user):
     if user.role == User.Role.UNIT_FILLER:
         return Project.objects.filter(unit_id=user.organisation_id)
     if user.role == User.Role.DEPARTMENT_REVIEWER:
-        return Project.objects.filter(Q(unit_id=user.organisation_id) | Q(unit__parent_id=user.organisation_id))
+        # The department and its units as a subquery on the small organisation table: written as an OR across
+        # the join (unit = d OR unit.parent = d) PostgreSQL cannot use an index and reads every project of
+        # the city (10,000 in the load test: 7.6 ms against 0.16 ms per query, several queries per page).
+        department_units = Organisation.objects.filter(
+            Q(pk=user.organisation_id) | Q(parent_id=user.organisation_id)
+        ).values("pk")
+        return Project.objects.filter(unit_id__in=department_units)
     if user.role in (User.Role.FINANCE_REVIEWER, User.Role.ADMIN):
         return Project.objects.filter(fiscal_year__finance_bureau_id=user.organisation_id)
     return Project.objects.none()
