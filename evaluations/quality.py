@@ -824,6 +824,21 @@ def _project_order(project):
     return (project.sort_order is None, project.sort_order or 0, project.unit.name, project.name, project.pk)
 
 
+def project_findings_by_id(projects) -> dict[int, list[Finding]]:
+    """The findings of each project of the queryset ``projects``, by project id (a few queries in all)."""
+    projects = projects.select_related("fiscal_year", "unit__parent", "evaluation__review").prefetch_related(
+        "budget_lines", "indicators"
+    )
+    profiles: dict[int, RuleProfile] = {}
+    found = {}
+    for project in projects:
+        profile_id = project.fiscal_year.profile_id
+        if profile_id not in profiles:
+            profiles[profile_id] = with_taxonomy(RuleProfile.objects.get(pk=profile_id))
+        found[project.pk] = project_findings(project, profiles[profile_id])
+    return found
+
+
 def findings_for(fiscal_year, department=None) -> list[RecordFindings]:
     """The findings of every project and department-wide evaluation of ``fiscal_year`` (of ``department``).
 

@@ -10,11 +10,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import get_object_for_user
 from accounts.rules import is_department_reviewer
+from budgets.models import Project
 from budgets.selectors import fiscal_years_visible_to, project_list_rows
 from budgets.tables import ProjectTable
 
 from .models import ProjectEvaluation
-from .quality import findings_for
+from .quality import project_findings_by_id
 from .services import WorkflowError, evaluation_approve, evaluation_return
 
 
@@ -25,7 +26,7 @@ def review_queue(request):
         raise PermissionDenied("只有主管部门审核人有待审核列表。")
     rows = project_list_rows(request.user).filter(evaluation__status=ProjectEvaluation.Status.SUBMITTED)
     table = QueueTable(rows.order_by("evaluation__submitted_at"), orderable=False)
-    table.findings_by_project = _queue_findings(request.user, rows)
+    table.findings_by_project = _queue_findings(rows)
     returned = project_list_rows(request.user).filter(evaluation__status=ProjectEvaluation.Status.RETURNED)
     return render(
         request,
@@ -55,19 +56,13 @@ class QueueTable(ProjectTable):
         return format_html_join("", '<p class="live-finding hint">{}</p>', ((finding.message,) for finding in found))
 
 
-def _queue_findings(user, rows) -> dict:
-    """Findings of the submitted projects of the reviewer's department, by project (a handful of queries a
-    year, for the years that have something in the queue)."""
-    by_project = {}
-    for year in fiscal_years_visible_to(user).filter(pk__in=rows.values("fiscal_year")):
-        for record in findings_for(year, user.organisation):
-            if (
-                record.project is not None
-                and record.findings
-                and (record.project.evaluation.status == ProjectEvaluation.Status.SUBMITTED)
-            ):
-                by_project[record.project.pk] = record.findings
-    return by_project
+def _queue_findings(rows) -> dict:
+    """Findings of the queued (submitted) projects only, by project: not of every project of the department."""
+    return {
+        pk: found
+        for pk, found in project_findings_by_id(Project.objects.filter(pk__in=rows.values("pk"))).items()
+        if found
+    }
 
 
 def _evaluation_for(request, pk, perm):

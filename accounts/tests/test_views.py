@@ -178,8 +178,9 @@ def test_an_anonymous_visitor_of_the_admin_site_is_sent_to_the_admin_login(clien
 
 # --- every URL needs a login ------------------------------------------------------------------------
 
-# Reachable without logging in, by design: the login page, and logout (POST-only, harmless when anonymous).
-PUBLIC = {"accounts:login", "accounts:logout"}
+# Reachable without logging in, by design: the login page, logout (POST-only, harmless when anonymous) and the
+# health URL the load balancer and the container probe call (config/tests/test_health.py).
+PUBLIC = {"accounts:login", "accounts:logout", "healthz"}
 
 
 def _walk(resolver, namespace="", kwarg_names=()):
@@ -249,7 +250,12 @@ def url_kwargs(org, year, evaluation):
 def test_the_url_walk_finds_the_home_page_and_the_public_pages_it_skips():
     names = {name for name, _, _ in _walk(get_resolver())}
 
-    assert sorted(names & (PUBLIC | {"accounts:home"})) == ["accounts:home", "accounts:login", "accounts:logout"]
+    assert sorted(names & (PUBLIC | {"accounts:home"})) == [
+        "accounts:home",
+        "accounts:login",
+        "accounts:logout",
+        "healthz",
+    ]
 
 
 @pytest.mark.parametrize(("name", "route", "kwarg_names"), URLS, ids=[name or route for name, route, _ in URLS])

@@ -1,6 +1,9 @@
 """In the browser: a unit changes a value and deletes an indicator; its trail shows who did what, and the
 finance reviewer sees the same changes in the export."""
 
+from io import BytesIO
+from pathlib import Path
+
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
@@ -62,7 +65,7 @@ def test_a_units_changes_show_in_the_trail_and_in_the_auditors_export(live_serve
     page.select_option("#id_year", "2025")
     with page.expect_download() as download:
         page.click("main button[type=submit]")
-    sheet = load_workbook(download.value.path())["变更记录"]
+    sheet = load_workbook(BytesIO(Path(download.value.path()).read_bytes()))["变更记录"]
     rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=2)]
     assert ["王填报（unit）", "修改", "绩效指标", "培训人数", org.unit.name, "职业技能培训", "实际完成值"] in [
         r[1:8] for r in rows
