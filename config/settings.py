@@ -88,6 +88,10 @@ TEMPLATES = [
     },
 ]
 
+# Widgets rendered from Django's Jinja2 widget templates (the admin's own widgets from Django templates):
+# config/renderers.py says why. Pages themselves stay Django templates.
+FORM_RENDERER = "config.renderers.WidgetRenderer"
+
 # --- Database -------------------------------------------------------------------------------------
 _database_url = env_str("DATABASE_URL")
 if _database_url:
