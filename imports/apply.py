@@ -326,8 +326,17 @@ def _sample(year: FiscalYear) -> SpotCheckSample:
     return sample
 
 
+# The largest 序号 a PositiveIntegerField keeps on every database.
+MAX_SORT_ORDER = 2_147_483_647
+
+
 def _apply_summary_row(ctx: _Context, year: FiscalYear, row: SummaryRecord):
     where = {"sheet": row.sheet, "row": row.row}
+    if row.number is not None and not 0 <= row.number <= MAX_SORT_ORDER:
+        shown = row.number if abs(row.number) < 10**30 else "（位数过多）"
+        message = f"“{row.project_name}”一行的序号 {shown} 超出可保存的范围。"
+        ctx.outcome.problems.append(Problem(ERROR, message, **where))
+        return
     if not row.department:
         ctx.outcome.problems.append(Problem(ERROR, f"“{row.project_name}”一行没有主管部门。", **where))
         return
@@ -545,6 +554,27 @@ def _changed_claims(evaluation: DepartmentEvaluation, record: DepartmentRecord) 
     return changed
 
 
+def _fit_department(ctx: _Context, record: DepartmentRecord) -> bool:
+    """Round the table's amounts and scores to what the database keeps; an ERROR for one too large to keep."""
+    fits = True
+
+    def fit(owner, attribute, model, what):
+        nonlocal fits
+        try:
+            setattr(owner, attribute, _fitted(getattr(owner, attribute), model, attribute))
+        except ValueError as too_large:
+            fits = False
+            message = f"{record.department}部门整体自评表的{what}“{too_large}”超出可保存的范围（整数部分过长）。"
+            ctx.outcome.problems.append(Problem(ERROR, message, sheet=record.sheet, row=record.row))
+
+    for name in ("initial_wan", "adjusted_wan", "executed_wan", "basic_expenditure_wan", "project_expenditure_wan"):
+        fit(record, name, DepartmentEvaluation, DepartmentEvaluation._meta.get_field(name).verbose_name)
+    fit(record, "claimed_total", DepartmentEvaluation, "合计得分")
+    for item in record.items:
+        fit(item, "claimed_score", DepartmentScoreItem, f"“{item.name}”自评得分")
+    return fits
+
+
 def _apply_department(ctx: _Context, year: FiscalYear, record: DepartmentRecord):
     """One 部门整体支出绩效自评表: the evaluation of (year, department) created, updated or left as it is.
 
@@ -552,6 +582,8 @@ def _apply_department(ctx: _Context, year: FiscalYear, record: DepartmentRecord)
     the table (an ERROR naming it). A field, score or note the table leaves blank keeps what is stored; the
     others are compared with what the stored evaluation's table shows (texts paragraph by paragraph).
     """
+    if not _fit_department(ctx, record):
+        return
     items = _department_items(ctx, year, record)
     if items is None:
         return

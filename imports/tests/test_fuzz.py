@@ -327,3 +327,26 @@ def test_a_stray_cell_at_the_far_corner_is_read_without_walking_the_whole_sheet(
     outcome = service.run(save(workbook), bureau=bureau)
 
     assert outcome.kind == kind
+
+
+def test_a_department_table_with_a_score_too_large_to_keep_is_refused_whole(bureau):
+    workbook = load_workbook(BytesIO(department_file()))
+    sheet = workbook["部门整体支出绩效自评表"]
+    sheet["G15"] = "651143061.4634"  # a 自评得分 cell; the column keeps 5 integer digits
+    before = counts()
+
+    outcome = service.run(save(workbook), bureau=bureau, commit=True)
+
+    assert (outcome.committed, counts()) == (False, before)
+    assert any("超出可保存的范围" in p.message for p in outcome.errors)
+
+
+def test_a_summary_row_with_a_sort_number_too_large_to_keep_is_refused_whole(bureau):
+    workbook = load_workbook(BytesIO(summary_file()))
+    workbook.active["A9"] = "1e999999"
+    before = counts()
+
+    outcome = service.run(save(workbook), bureau=bureau, commit=True)
+
+    assert (outcome.committed, counts()) == (False, before)
+    assert any("序号" in p.message and "超出可保存的范围" in p.message for p in outcome.errors)
