@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from config.celery import app as celery_app
+from evaluations.demo import DEMO_PASSWORD
 from evaluations.tests.factories import (
     FiscalYearFactory,
     OrganisationFactory,
@@ -54,6 +55,20 @@ def page():
         # Inside Playwright's greenlet the ORM keeps a connection of its own (connections are context-local);
         # close it here, or PostgreSQL refuses to drop the test database at the end of the run.
         connections.close_all()
+
+
+@pytest.fixture
+def log_in(page, live_server):
+    """``log_in("unit")`` signs the browser in through the login page (demo password) and waits for home."""
+
+    def sign_in(username, password=DEMO_PASSWORD):
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+
+    return sign_in
 
 
 @pytest.fixture

@@ -20,15 +20,7 @@ from evaluations.tests.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def _login(page, base, username):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "demo1234")
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
-def test_a_units_changes_show_in_the_trail_and_in_the_auditors_export(live_server, page, screenshot, org):
+def test_a_units_changes_show_in_the_trail_and_in_the_auditors_export(live_server, page, screenshot, org, log_in):
     year = FiscalYearFactory(finance_bureau=org.bureau, year=2025, status=FiscalYear.Status.OPEN)
     UserFactory(username="unit", full_name="王填报", role="unit_filler", organisation=org.unit)
     UserFactory(username="finance", full_name="李审核", role="finance_reviewer", organisation=org.bureau)
@@ -37,7 +29,7 @@ def test_a_units_changes_show_in_the_trail_and_in_the_auditors_export(live_serve
     make_submittable(project)
     base = live_server.url
 
-    _login(page, base, "unit")
+    log_in("unit")
     page.goto(f"{base}/projects/{project.pk}/edit/")
     row = page.locator("tr[data-prefix]", has=page.locator("input[value=培训人数]"))
     row.locator("input[name$=actual_text]").fill("120")
@@ -60,7 +52,7 @@ def test_a_units_changes_show_in_the_trail_and_in_the_auditors_export(live_serve
     screenshot("1-trail")
 
     page.click("form[action$='logout/'] button")
-    _login(page, base, "finance")
+    log_in("finance")
     page.goto(f"{base}/audit/export/")
     page.select_option("#id_year", "2025")
     with page.expect_download() as download:

@@ -30,19 +30,13 @@ def approved_year(org):
     return year
 
 
-def _log_in(page, base, username):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "demo1234")
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
-def test_finance_samples_reviews_publishes_and_the_unit_reads_the_opinion(live_server, page, screenshot, approved_year):
+def test_finance_samples_reviews_publishes_and_the_unit_reads_the_opinion(
+    live_server, page, screenshot, approved_year, log_in
+):
     base = live_server.url
 
     # Draw half of the two approved projects with a recorded seed.
-    _log_in(page, base, "finance")
+    log_in("finance")
     page.goto(f"{base}/finance/?year=2025")
     page.fill("#id_ratio_percent", "50")
     page.fill("#id_seed", "7")
@@ -79,7 +73,7 @@ def test_finance_samples_reviews_publishes_and_the_unit_reads_the_opinion(live_s
     page.click("header form button[type=submit]")
 
     # The unit sees the grade and the edited opinion with its paragraphs.
-    _log_in(page, base, "unit")
+    log_in("unit")
     page.goto(f"{base}/projects/{sampled.pk}/")
     expect(page.locator(".finance-result h2")).to_contain_text("财政抽查审核结果：良")
     expect(page.locator(".finance-result .opinion p").nth(1)).to_have_text(f"2. 产出方面：{EDITED}")
