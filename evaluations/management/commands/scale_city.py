@@ -22,6 +22,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from audit.context import acting_as
 from budgets.models import BudgetLine, FiscalYear, ProfileLevel1, Project, RuleProfile
 from evaluations import scoring
 from evaluations.models import (
@@ -475,7 +476,8 @@ class City:
         population = len(checked) + len(approved)
         sample = SpotCheckSample.objects.create(
             fiscal_year=year,
-            ratio=(Decimal(len(checked) + len(in_progress)) / Decimal(population)).quantize(Decimal("0.000001")),
+            # A small city may have nothing approved yet: an empty population is a sample of ratio 0.
+            ratio=(Decimal(len(checked) + len(in_progress)) / Decimal(population or 1)).quantize(Decimal("0.000001")),
             rules=[],
             random_seed=self.rng.randrange(1, 10**9),
             drawn_by=finance_users[0],
@@ -574,7 +576,7 @@ class Command(BaseCommand):
             raise CommandError("该数据库已有组织、项目或用户：压测数据只写入刚迁移的空数据库，不会重复生成。")
 
         started = time.perf_counter()
-        with transaction.atomic():
+        with transaction.atomic(), acting_as(reason="生成压测数据"):
             self._generate(options)
         if connection.vendor == "postgresql":
             # Fresh planner statistics, as a database that has lived a while would have; autovacuum is slower.
