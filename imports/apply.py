@@ -204,39 +204,49 @@ def _fitted(value, model, name: str):
     return fitted
 
 
+def _fit(ctx: _Context, owner, attribute: str, model, column: str, what: str, where: dict) -> bool:
+    """Round ``owner.attribute`` to what ``model.column`` keeps; False with an ERROR naming ``what`` when the
+    number is too large to keep."""
+    try:
+        setattr(owner, attribute, _fitted(getattr(owner, attribute), model, column))
+    except ValueError as too_large:
+        message = f"{what}“{too_large}”超出可保存的范围（整数部分过长）。"
+        ctx.outcome.problems.append(Problem(ERROR, message, **where))
+        return False
+    return True
+
+
 def _fit_record(ctx: _Context, record: ProjectRecord) -> bool:
     """Round every number of ``record`` to what the database keeps; an ERROR for a number too large to keep."""
     where = {"sheet": record.sheet, "row": record.row}
-    fits = True
-
-    def fit(owner, attribute, model, column, what):
-        nonlocal fits
-        try:
-            setattr(owner, attribute, _fitted(getattr(owner, attribute), model, column))
-        except ValueError as too_large:
-            fits = False
-            message = f"项目“{record.name}”的{what}“{too_large}”超出可保存的范围（整数部分过长）。"
-            ctx.outcome.problems.append(Problem(ERROR, message, **where))
-
-    for fund in record.funds:
+    of = f"项目“{record.name}”的"
+    fits = [
+        _fit(ctx, fund, attribute, BudgetLine, column, f"{of}{fund.source}金额", where)
+        for fund in record.funds
         for attribute, column in (
             ("initial", "initial_wan"),
             ("adjusted", "adjusted_wan"),
             ("executed", "executed_wan"),
-        ):
-            fit(fund, attribute, BudgetLine, column, f"{fund.source}金额")
-    for indicator in record.indicators:
-        for column in ("target_value", "actual_value", "weight", "claimed_score"):
-            fit(
-                indicator,
-                column,
-                Indicator,
-                column,
-                f"指标“{indicator.name}”的{Indicator._meta.get_field(column).verbose_name}",
-            )
-    for column in ("claimed_total", "claimed_budget_score", "stated_execution_rate"):
-        fit(record, column, ProjectEvaluation, column, EVALUATION_FIELDS[column])
-    return fits
+        )
+    ]
+    fits += [
+        _fit(
+            ctx,
+            indicator,
+            column,
+            Indicator,
+            column,
+            f"{of}指标“{indicator.name}”的{Indicator._meta.get_field(column).verbose_name}",
+            where,
+        )
+        for indicator in record.indicators
+        for column in ("target_value", "actual_value", "weight", "claimed_score")
+    ]
+    fits += [
+        _fit(ctx, record, column, ProjectEvaluation, column, f"{of}{EVALUATION_FIELDS[column]}", where)
+        for column in ("claimed_total", "claimed_budget_score", "stated_execution_rate")
+    ]
+    return all(fits)
 
 
 def _apply_project(ctx: _Context, year: FiscalYear, record: ProjectRecord, fund_order: dict[str, int]):
@@ -556,23 +566,27 @@ def _changed_claims(evaluation: DepartmentEvaluation, record: DepartmentRecord) 
 
 def _fit_department(ctx: _Context, record: DepartmentRecord) -> bool:
     """Round the table's amounts and scores to what the database keeps; an ERROR for one too large to keep."""
-    fits = True
-
-    def fit(owner, attribute, model, what):
-        nonlocal fits
-        try:
-            setattr(owner, attribute, _fitted(getattr(owner, attribute), model, attribute))
-        except ValueError as too_large:
-            fits = False
-            message = f"{record.department}部门整体自评表的{what}“{too_large}”超出可保存的范围（整数部分过长）。"
-            ctx.outcome.problems.append(Problem(ERROR, message, sheet=record.sheet, row=record.row))
-
-    for name in ("initial_wan", "adjusted_wan", "executed_wan", "basic_expenditure_wan", "project_expenditure_wan"):
-        fit(record, name, DepartmentEvaluation, DepartmentEvaluation._meta.get_field(name).verbose_name)
-    fit(record, "claimed_total", DepartmentEvaluation, "合计得分")
-    for item in record.items:
-        fit(item, "claimed_score", DepartmentScoreItem, f"“{item.name}”自评得分")
-    return fits
+    where = {"sheet": record.sheet, "row": record.row}
+    of = f"{record.department}部门整体自评表的"
+    amounts = ("initial_wan", "adjusted_wan", "executed_wan", "basic_expenditure_wan", "project_expenditure_wan")
+    fits = [
+        _fit(
+            ctx,
+            record,
+            name,
+            DepartmentEvaluation,
+            name,
+            of + DepartmentEvaluation._meta.get_field(name).verbose_name,
+            where,
+        )
+        for name in amounts
+    ]
+    fits.append(_fit(ctx, record, "claimed_total", DepartmentEvaluation, "claimed_total", f"{of}合计得分", where))
+    fits += [
+        _fit(ctx, item, "claimed_score", DepartmentScoreItem, "claimed_score", f"{of}“{item.name}”自评得分", where)
+        for item in record.items
+    ]
+    return all(fits)
 
 
 def _apply_department(ctx: _Context, year: FiscalYear, record: DepartmentRecord):
