@@ -81,6 +81,10 @@ class Scope:
             units = units.of_department(self.department)
         return units
 
+    def project_history(self, user):
+        """History rows of the scope's projects, deleted ones included."""
+        return Project.history.filter(fiscal_year_id=self.fiscal_year.pk, unit_id__in=self.units(user).values("pk"))
+
     def departments(self, user):
         departments = Organisation.objects.departments().filter(parent=self.fiscal_year.finance_bureau)
         if user.role == User.Role.DEPARTMENT_REVIEWER:
@@ -97,7 +101,7 @@ class Scope:
 def _sections(user, scope: Scope, labels: Labels):
     """(source, history queryset, project id of a row) for everything in scope."""
     fy = scope.fiscal_year
-    project_history = Project.history.filter(fiscal_year_id=fy.pk, unit_id__in=scope.units(user).values("pk"))
+    project_history = scope.project_history(user)
     project_ids = project_history.values("id")
     evaluation_history = ProjectEvaluation.history.filter(project_id__in=project_ids)
     by_project = lambda row: row.project_id  # noqa: E731 - one-line key functions read best inline
@@ -157,9 +161,7 @@ def _project_names(user, scope: Scope) -> dict[int, tuple[str, str]]:
     """project id → (unit, project name) as last recorded, deleted projects included."""
     names = {}
     rows = (
-        Project.history.filter(fiscal_year_id=scope.fiscal_year.pk, unit_id__in=scope.units(user).values("pk"))
-        .order_by("id", "history_date", "history_id")
-        .values_list("id", "unit__name", "name")
+        scope.project_history(user).order_by("id", "history_date", "history_id").values_list("id", "unit__name", "name")
     )
     for pk, unit, name in rows.iterator(chunk_size=5000):
         names[pk] = (unit or "", name)

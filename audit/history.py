@@ -11,6 +11,8 @@ totals, ``last_login``, the password hash) are not copied into history, and a wr
 fields leaves no history row.
 """
 
+from functools import cache
+
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -36,17 +38,18 @@ def is_audited(model) -> bool:
     return getattr(model._meta, "simple_history_manager_attribute", None) == "history"
 
 
-def untracked_fields(model) -> set[str]:
-    """Field names and attnames of ``model`` whose changes leave no history row."""
+@cache
+def untracked_fields(model) -> frozenset[str]:
+    """Field names and attnames of ``model`` whose changes leave no history row (fixed once models load)."""
     if not is_audited(model):
-        return set()
+        return frozenset()
     tracked = {name for field in model.history.model.tracked_fields for name in (field.name, field.attname)}
-    return {
+    return frozenset(
         name
         for field in model._meta.concrete_fields
         for name in (field.name, field.attname)
         if field.name not in tracked and field.attname not in tracked
-    }
+    )
 
 
 def _write_history(model, objs, *, update: bool) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from itertools import islice
 
 import nh3
 from django.db import models
@@ -60,17 +61,33 @@ def user_label(user) -> str:
 
 
 class Labels:
-    """Readable text for stored values; names of related records are looked up once each."""
+    """Readable text for stored values; names of related records are looked up once each, a batch at a time."""
 
     def __init__(self):
         self._names: dict[tuple[type, object], str] = {}
 
+    def preload(self, fields, rows) -> None:
+        """Look up in one query per related model the names ``rows`` (history rows) refer to through ``fields``."""
+        for model_field in fields:
+            if not isinstance(model_field, models.ForeignKey):
+                continue
+            model = model_field.related_model
+            wanted = {getattr(row, model_field.attname) for row in rows} - {None}
+            wanted = {pk for pk in wanted if (model, pk) not in self._names}
+            if wanted:
+                found = model._base_manager.in_bulk(wanted)
+                for pk in wanted:
+                    self._names[(model, pk)] = self._name(found.get(pk), pk)
+
     def related(self, model, pk) -> str:
         key = (model, pk)
         if key not in self._names:
-            obj = model._base_manager.filter(pk=pk).first()
-            self._names[key] = str(obj) if obj is not None else f"#{pk}（已删除）"
+            self._names[key] = self._name(model._base_manager.filter(pk=pk).first(), pk)
         return self._names[key]
+
+    @staticmethod
+    def _name(obj, pk) -> str:
+        return str(obj) if obj is not None else f"#{pk}（已删除）"
 
     def value(self, model_field, value) -> str:
         if value is None or value == "" or value == {} or value == []:
@@ -94,8 +111,16 @@ class Labels:
 
 
 def _shown_fields(source: Source) -> list[models.Field]:
-    hidden = {"id", *source.hide} | untracked_fields(source.model)
+    hidden = {"id", *source.hide, *untracked_fields(source.model)}
     return [f for f in source.model.history.model.tracked_fields if f.name not in hidden]
+
+
+def _preloaded(rows, fields, labels: Labels, batch_size: int = 2000):
+    """``rows`` streamed in batches, the related names of each batch looked up before its rows are read."""
+    stream = rows.iterator(chunk_size=batch_size)
+    while batch := list(islice(stream, batch_size)):
+        labels.preload(fields, batch)
+        yield from batch
 
 
 def entries(source: Source, history, labels: Labels, *, project_of=None) -> Iterator[Entry]:
@@ -107,7 +132,7 @@ def entries(source: Source, history, labels: Labels, *, project_of=None) -> Iter
     shown = _shown_fields(source)
     previous_id, previous = None, None  # the object's last snapshot, as display values
     rows = history.select_related("history_user").order_by("id", "history_date", "history_id")
-    for row in rows.iterator(chunk_size=2000):
+    for row in _preloaded(rows, source.model.history.model.tracked_fields, labels):
         if row.id != previous_id:
             previous_id, previous = row.id, None
         values = {f.name: labels.value(f, getattr(row, f.attname)) for f in shown}

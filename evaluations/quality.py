@@ -824,11 +824,14 @@ def _project_order(project):
     return (project.sort_order is None, project.sort_order or 0, project.unit.name, project.name, project.pk)
 
 
+def _with_checked_rows(projects):
+    """``projects`` with what the project checks read, in a fixed number of queries."""
+    return projects.select_related("unit__parent", "evaluation__review").prefetch_related("budget_lines", "indicators")
+
+
 def project_findings_by_id(projects) -> dict[int, list[Finding]]:
     """The findings of each project of the queryset ``projects``, by project id (a few queries in all)."""
-    projects = projects.select_related("fiscal_year", "unit__parent", "evaluation__review").prefetch_related(
-        "budget_lines", "indicators"
-    )
+    projects = _with_checked_rows(projects).select_related("fiscal_year")
     profiles: dict[int, RuleProfile] = {}
     found = {}
     for project in projects:
@@ -854,9 +857,7 @@ def findings_for(fiscal_year, department=None) -> list[RecordFindings]:
     if department is not None:
         projects = projects.of_department(department)
         departments = departments.filter(department=department)
-    projects = projects.select_related("unit__parent", "evaluation__review").prefetch_related(
-        "budget_lines", "indicators"
-    )
+    projects = _with_checked_rows(projects)
     departments = departments.select_related("department", "review").prefetch_related("score_items")
 
     records: dict[int, list[RecordFindings]] = {}
