@@ -210,8 +210,20 @@ def write_workbook(user, scope: Scope):
         "strings_to_numbers": False,
         "strings_to_urls": False,
     }
+    try:
+        count = _write_rows(xlsxwriter.Workbook(handle, options), user, scope)
+    except TooManyRows:
+        # The workbook was closed into the file on the way out; the file is thrown away.
+        handle.close()
+        raise
+    handle.seek(0)
+    return handle, count
+
+
+def _write_rows(workbook, user, scope: Scope) -> int:
+    """Every row of the scope into ``workbook``, which is closed at the end; raises TooManyRows past the limit."""
     count = 0
-    with xlsxwriter.Workbook(handle, options) as wb:
+    with workbook as wb:
         ws = wb.add_worksheet("变更记录")
         header = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True})
         body = wb.add_format({"text_wrap": True, "valign": "top"})
@@ -221,7 +233,6 @@ def write_workbook(user, scope: Scope):
         ws.freeze_panes(1, 0)
         for count, row in enumerate(audit_rows(user, scope), start=1):
             if count > MAX_ROWS:
-                handle.close()
                 raise TooManyRows
             for column, value in enumerate(row):
                 if isinstance(value, int):
@@ -229,5 +240,4 @@ def write_workbook(user, scope: Scope):
                 else:
                     ws.write_string(count, column, value, body)
         ws.autofilter(0, 0, max(count, 1), len(COLUMNS) - 1)
-    handle.seek(0)
-    return handle, count
+    return count

@@ -308,3 +308,13 @@ def test_a_department_wide_evaluation_has_its_own_trail(client, cast, org, year)
     entry = next(e for e in response.context["page"].object_list if e.action == "修改")
     assert (entry.kind, entry.user) == ("部门整体自评", "reviewer")
     assert [(c.old, c.new) for c in entry.changes if c.new == "全面完成年度目标"] == [("", "全面完成年度目标")]
+
+
+def test_an_export_beyond_one_sheet_is_refused_with_a_message_and_the_form_kept(client, cast, evaluation, monkeypatch):
+    monkeypatch.setattr("audit.export.MAX_ROWS", 2)
+    client.force_login(cast.finance_reviewer)
+
+    response = client.get(reverse("audit:export"), {"year": evaluation.project.fiscal_year.year})
+
+    assert response.status_code == 400
+    assert "超过一张工作表的行数上限" in response.content.decode()
