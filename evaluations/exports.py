@@ -117,6 +117,13 @@ def _project_tables(export: ReportExport) -> tuple[bytes, str]:
 BUILDERS = {ReportExport.Kind.SUMMARY: _summary, ReportExport.Kind.PROJECT_TABLES: _project_tables}
 
 
+def _failed(export: ReportExport, reason: str) -> ReportExport:
+    """Mark ``export`` failed with ``reason`` — unless another delivery of its task has finished it meanwhile."""
+    export.status, export.error = Status.FAILED, reason
+    ReportExport.objects.filter(pk=export.pk).exclude(status=Status.DONE).update(status=export.status, error=reason)
+    return export
+
+
 def export_run(*, export: ReportExport) -> ReportExport:
     """Build the export's file and attach it; safe to run again for the same export.
 
@@ -133,22 +140,14 @@ def export_run(*, export: ReportExport) -> ReportExport:
     export.refresh_from_db(fields=["attempts"])
     if export.attempts > MAX_ATTEMPTS:
         logger.error("export %s interrupted %s times; not started again", export.pk, export.attempts - 1)
-        export.status, export.error = Status.FAILED, INTERRUPTED
-        ReportExport.objects.filter(pk=export.pk).exclude(status=Status.DONE).update(
-            status=export.status, error=export.error
-        )
-        return export
+        return _failed(export, INTERRUPTED)
     export.status, export.progress, export.error = Status.RUNNING, 0, ""
     export.save(update_fields=["status", "progress", "error"])
     try:
         content, filename = BUILDERS[export.kind](export)
     except Exception as error:  # the reason is kept for the user, the trace for the log
         logger.exception("export %s failed", export.pk)
-        export.status, export.error = Status.FAILED, f"生成失败：{error}"
-        ReportExport.objects.filter(pk=export.pk).exclude(status=Status.DONE).update(
-            status=export.status, error=export.error
-        )
-        return export
+        return _failed(export, f"生成失败：{error}")
     with transaction.atomic():
         # Two deliveries of the same task may run at once: the first to get here keeps its file.
         if ReportExport.objects.select_for_update().get(pk=export.pk).status == Status.DONE:
