@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import can, get_object_for_user
-from accounts.rules import is_bureau_staff, is_department_reviewer
 from budgets.models import Project
 from budgets.selectors import fiscal_years_visible_to
 from evaluations.department_views import _department_evaluations
@@ -19,12 +18,6 @@ from .forms import ExportForm
 from .records import department_trail, project_trail
 
 PAGE_SIZE = 50
-
-
-def may_export(user) -> bool:
-    return (
-        user.is_active and user.organisation_id is not None and (is_bureau_staff(user) or is_department_reviewer(user))
-    )
 
 
 def _page(request, found):
@@ -75,7 +68,7 @@ def department_history(request, year, department_pk):
 @require_GET
 def export(request):
     """The form, or (with a valid scope) the workbook of every change in it."""
-    if not may_export(request.user):
+    if not can(request.user, "audit.open_export"):
         raise PermissionDenied("您无权导出变更记录。")
     years = fiscal_years_visible_to(request.user)
     form = ExportForm(request.GET or None, user=request.user, years=years)
