@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 
 from budgets.models import FiscalYear
-from budgets.selectors import fiscal_years_visible_to, projects_visible_to
 from evaluations.models import ProjectEvaluation
+from policy.access import waiting_list_kind
+from policy.scopes import fiscal_years_visible_to, projects_visible_to
 
-from .models import Organisation, User
+from .models import Organisation
 
 Status = ProjectEvaluation.Status
 # How many records of each waiting list the home page shows before linking to the full list.
@@ -24,11 +25,14 @@ class HomeSummary:
     project_count: int = 0
     # (title, explanation, projects, link to the full list)
     waiting: list = field(default_factory=list)
+    # A unit's own waiting lists show the department's reasons for returning.
+    shows_return_reasons: bool = False
 
 
 def _waiting_lists(user, projects):
     rows = projects.select_related("unit", "fiscal_year", "evaluation")
-    if user.role == User.Role.UNIT_FILLER:
+    kind = waiting_list_kind(user)
+    if kind == "unit":
         return [
             (
                 "已退回，待修改",
@@ -43,7 +47,7 @@ def _waiting_lists(user, projects):
                 f"?status={Status.DRAFT}",
             ),
         ]
-    if user.role == User.Role.DEPARTMENT_REVIEWER:
+    if kind == "department":
         return [
             (
                 "待审核",
@@ -52,7 +56,7 @@ def _waiting_lists(user, projects):
                 f"?status={Status.SUBMITTED}",
             ),
         ]
-    if user.role == User.Role.FINANCE_REVIEWER:
+    if kind == "finance":
         return [
             (
                 "部门已审核，待财政抽查",
@@ -66,7 +70,11 @@ def _waiting_lists(user, projects):
 
 def home_summary_for(user) -> HomeSummary:
     organisation = user.organisation
-    summary = HomeSummary(role_label=user.get_role_display(), organisation=organisation)
+    summary = HomeSummary(
+        role_label=user.get_role_display(),
+        organisation=organisation,
+        shows_return_reasons=waiting_list_kind(user) == "unit",
+    )
     if organisation is None:
         return summary
     summary.open_years = list(fiscal_years_visible_to(user).filter(status=FiscalYear.Status.OPEN).order_by("-year"))

@@ -42,6 +42,7 @@ from evaluations.models import (
     SpotCheckSample,
 )
 from indicators.models import Indicator
+from policy.access import can, department_scope
 
 # The last row an .xlsx sheet can hold, less the header.
 MAX_ROWS = 1_048_575
@@ -75,8 +76,9 @@ class Scope:
     def units(self, user):
         """Budget units whose projects the export covers."""
         units = Organisation.objects.budget_units()
-        if user.role == User.Role.DEPARTMENT_REVIEWER:
-            units = units.of_department(user.organisation)
+        confined_to = department_scope(user)
+        if confined_to is not None:
+            units = units.of_department(confined_to)
         if self.department is not None:
             units = units.of_department(self.department)
         return units
@@ -87,8 +89,9 @@ class Scope:
 
     def departments(self, user):
         departments = Organisation.objects.departments().filter(parent=self.fiscal_year.finance_bureau)
-        if user.role == User.Role.DEPARTMENT_REVIEWER:
-            departments = departments.filter(pk=user.organisation_id)
+        confined_to = department_scope(user)
+        if confined_to is not None:
+            departments = departments.filter(pk=confined_to.pk)
         if self.department is not None:
             departments = departments.filter(pk=self.department.pk)
         return departments
@@ -145,7 +148,7 @@ def _sections(user, scope: Scope, labels: Labels):
                 (SAMPLE, SpotCheckSample.history.filter(fiscal_year_id=fy.pk), lambda row: None),
                 (FISCAL_YEAR, FiscalYear.history.filter(id=fy.pk), lambda row: None),
             ]
-    if user.role == User.Role.ADMIN and scope.department is None:
+    if can(user, "audit.export_accounts") and scope.department is None:
         bureau = fy.finance_bureau
         organisations = Organisation.history.filter(
             Q(id=bureau.pk) | Q(parent_id=bureau.pk) | Q(parent_id__in=Organisation.objects.filter(parent=bureau))

@@ -1,6 +1,8 @@
 from django import forms
 
-from accounts.models import Organisation, User
+from accounts.models import Organisation
+from policy.access import sees_whole_bureau
+from policy.scopes import departments_visible_to
 
 
 class ExportForm(forms.Form):
@@ -16,12 +18,10 @@ class ExportForm(forms.Form):
     def __init__(self, *args, user, years, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["year"].queryset = years
-        if user.role == User.Role.DEPARTMENT_REVIEWER:
+        if not sees_whole_bureau(user):
             del self.fields["department"]
-        elif user.organisation_id is not None:
-            self.fields["department"].queryset = Organisation.objects.departments().filter(
-                parent=user.organisation.finance_bureau
-            )
+        else:
+            self.fields["department"].queryset = departments_visible_to(user)
 
     def clean(self):
         data = super().clean()

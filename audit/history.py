@@ -58,10 +58,22 @@ def _write_history(model, objs, *, update: bool) -> None:
         model.history.bulk_history_create(rows, update=update, default_change_reason=current_reason() or None)
 
 
+# Checks run before every bulk write of an audited model, as ``guard(model, objs=..., queryset=...)``; a guard
+# refuses by raising. The year lock (policy.locks) registers itself here: bulk writes send no model signals.
+BULK_WRITE_GUARDS: list = []
+
+
+def _guard(model, *, objs=None, queryset=None) -> None:
+    for guard in BULK_WRITE_GUARDS:
+        guard(model, objs=objs, queryset=queryset)
+
+
 class AuditedQuerySet(models.QuerySet):
-    """A QuerySet whose bulk writes leave history rows like ``save()`` does."""
+    """A QuerySet whose bulk writes leave history rows like ``save()`` does, and pass the write guards first."""
 
     def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        _guard(self.model, objs=objs)
         created = super().bulk_create(objs, *args, **kwargs)
         if is_audited(self.model):
             _write_history(self.model, created, update=False)
@@ -71,6 +83,7 @@ class AuditedQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         """Update, then record each updated row as it now stands in the database."""
+        _guard(self.model, queryset=self)
         if not is_audited(self.model) or set(kwargs) <= untracked_fields(self.model):
             return super().update(**kwargs)
         pks = list(self.values_list("pk", flat=True))
@@ -80,6 +93,13 @@ class AuditedQuerySet(models.QuerySet):
         return count
 
     update.alters_data = True
+
+    def delete(self):
+        _guard(self.model, queryset=self)
+        return super().delete()
+
+    delete.alters_data = True
+    delete.queryset_only = True
 
 
 AuditedManager = models.Manager.from_queryset(AuditedQuerySet)

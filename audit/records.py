@@ -7,7 +7,6 @@ Rows of deleted children stay in the trail: history is looked up by the parent's
 """
 
 from accounts.models import Organisation, User
-from accounts.permissions import can
 from audit.trail import Entry, Labels, Source, entries, newest_first
 from budgets.models import BudgetLine, FiscalYear, Project
 from evaluations.models import (
@@ -19,6 +18,7 @@ from evaluations.models import (
     SpotCheckSample,
 )
 from indicators.models import Indicator
+from policy.access import can
 
 
 def _indicator_name(row) -> str:

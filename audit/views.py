@@ -8,10 +8,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts.permissions import can, get_object_for_user
 from budgets.models import Project
-from budgets.selectors import fiscal_years_visible_to
 from evaluations.department_views import _department_evaluations
+from policy.access import can, get_object_for_user
+from policy.scopes import fiscal_years_visible_to
 
 from .export import Scope, TooManyRows, write_workbook
 from .forms import ExportForm

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from policy.admin import BureauScopedAdmin, BureauScopedInline
+
 from .models import (
     BudgetLine,
     DepartmentIndicator,
@@ -13,26 +15,27 @@ from .models import (
 )
 
 
-class ProfileLevel1Inline(admin.TabularInline):
+class ProfileLevel1Inline(BureauScopedInline, admin.TabularInline):
     model = ProfileLevel1
     extra = 0
 
 
-class ProfileFundSourceInline(admin.TabularInline):
+class ProfileFundSourceInline(BureauScopedInline, admin.TabularInline):
     model = ProfileFundSource
     extra = 0
 
 
-class DepartmentIndicatorInline(admin.StackedInline):
+class DepartmentIndicatorInline(BureauScopedInline, admin.StackedInline):
     model = DepartmentIndicator
     extra = 0
 
 
 @admin.register(RuleProfile)
-class RuleProfileAdmin(admin.ModelAdmin):
+class RuleProfileAdmin(BureauScopedAdmin):
     list_display = [
         "name",
         "code",
+        "finance_bureau",
         "layout",
         "budget_weight",
         "grade_excellent_min",
@@ -41,33 +44,36 @@ class RuleProfileAdmin(admin.ModelAdmin):
     ]
     inlines = [ProfileLevel1Inline, ProfileFundSourceInline, DepartmentIndicatorInline]
     save_as = True
+    bureau_owner_field = "finance_bureau"
 
 
-class ProfileLevel2Inline(admin.TabularInline):
+class ProfileLevel2Inline(BureauScopedInline, admin.TabularInline):
     model = ProfileLevel2
     extra = 0
 
 
 @admin.register(ProfileLevel1)
-class ProfileLevel1Admin(admin.ModelAdmin):
+class ProfileLevel1Admin(BureauScopedAdmin):
     list_display = ["name", "profile", "weight", "required", "order"]
     list_filter = ["profile"]
     inlines = [ProfileLevel2Inline]
 
 
 @admin.register(FiscalYear)
-class FiscalYearAdmin(SimpleHistoryAdmin):
+class FiscalYearAdmin(BureauScopedAdmin, SimpleHistoryAdmin):
     list_display = ["year", "finance_bureau", "profile", "status", "filling_deadline"]
     list_filter = ["status", "profile", "finance_bureau"]
+    # The year moves only through its lifecycle transitions (SPEC §13), which check and audit each step.
+    readonly_fields = ["status"]
 
 
-class BudgetLineInline(admin.TabularInline):
+class BudgetLineInline(BureauScopedInline, admin.TabularInline):
     model = BudgetLine
     extra = 0
 
 
 @admin.register(Project)
-class ProjectAdmin(SimpleHistoryAdmin):
+class ProjectAdmin(BureauScopedAdmin, SimpleHistoryAdmin):
     list_display = ["name", "code", "unit", "fiscal_year", "project_type", "sort_order"]
     list_filter = ["fiscal_year", "project_type"]
     search_fields = ["name", "code", "unit__name"]
@@ -76,25 +82,25 @@ class ProjectAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ProfileLevel2)
-class ProfileLevel2Admin(admin.ModelAdmin):
+class ProfileLevel2Admin(BureauScopedAdmin):
     list_display = ["name", "level1", "weight", "order"]
     list_filter = ["level1__profile"]
 
 
 @admin.register(ProfileFundSource)
-class ProfileFundSourceAdmin(admin.ModelAdmin):
+class ProfileFundSourceAdmin(BureauScopedAdmin):
     list_display = ["name", "profile", "order"]
     list_filter = ["profile"]
 
 
 @admin.register(DepartmentIndicator)
-class DepartmentIndicatorAdmin(admin.ModelAdmin):
+class DepartmentIndicatorAdmin(BureauScopedAdmin):
     list_display = ["name", "level1", "level2", "points", "formula", "self_scored", "profile"]
     list_filter = ["profile", "formula"]
 
 
 @admin.register(BudgetLine)
-class BudgetLineAdmin(SimpleHistoryAdmin):
+class BudgetLineAdmin(BureauScopedAdmin, SimpleHistoryAdmin):
     list_display = ["project", "fund_source", "initial_wan", "adjusted_wan", "executed_wan"]
     search_fields = ["project__name"]
     autocomplete_fields = ["project"]

@@ -4,8 +4,7 @@ import django_filters
 from django.db.models import Q
 
 from evaluations.models import Grade, ProjectEvaluation
-
-from .selectors import fiscal_years_visible_to, units_visible_to
+from policy.scopes import fiscal_years_visible_to, units_visible_to
 
 
 class ProjectFilter(django_filters.FilterSet):

@@ -12,6 +12,7 @@ from django.core.validators import MinValueValidator
 from evaluations import scoring
 from indicators.models import Indicator, LibraryIndicator, QualitativeLabel, Sign
 from indicators.parsing import parse_measure
+from policy.scopes import shared_or_own
 
 from .models import BudgetLine, Project
 
@@ -219,7 +220,8 @@ class BaseIndicatorFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         refs = {f.cleaned_data.get("library_ref") for f in self.forms if getattr(f, "cleaned_data", None)} - {None}
-        known = set(LibraryIndicator.objects.filter(pk__in=refs).values_list("pk", flat=True)) if refs else set()
+        library = shared_or_own(LibraryIndicator.objects.all(), self.instance.fiscal_year.finance_bureau_id)
+        known = set(library.filter(pk__in=refs).values_list("pk", flat=True)) if refs else set()
         for form in self.forms:
             # A stale or forged library reference is dropped, not an error: the typed name is what counts.
             if getattr(form, "cleaned_data", None) and form.cleaned_data.get("library_ref") not in known:

@@ -46,6 +46,17 @@ class RuleProfile(models.Model):
     execution_reason_threshold = models.DecimalField(
         "执行率说明阈值", **RATIO, default=Decimal("0.9"), help_text="预算执行率低于该值须说明原因。"
     )
+    # SPEC §12: a profile belongs to one bureau, or (null) is shared by every bureau and only read by them.
+    finance_bureau = models.ForeignKey(
+        Organisation,
+        verbose_name="所属财政局",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rule_profiles",
+        limit_choices_to={"kind": Organisation.Kind.FINANCE_BUREAU},
+        help_text="留空为各财政局共用的方案（各局管理员只能查看）；填写后只有该财政局的管理员可以修改。",
+    )
 
     class Meta:
         verbose_name = "规则方案"

@@ -1,11 +1,9 @@
 """Reads of projects, always scoped to the user first (django-rules checks objects, not lists)."""
 
-from django.db.models import Case, DecimalField, F, Func, Q, Sum, Value, When
+from django.db.models import Case, DecimalField, F, Func, Sum, Value, When
 from django.db.models.functions import Coalesce, NullIf
 
-from accounts.models import Organisation, User
-
-from .models import FiscalYear, Project
+from policy.scopes import projects_visible_to
 
 RATE = DecimalField(max_digits=20, decimal_places=6)
 
@@ -20,43 +18,6 @@ class Ratio(Func):
     def as_sqlite(self, compiler, connection, **extra_context):
         # SQLite keeps whole-number amounts as integers and would divide 95 / 100 to 0.
         return self.as_sql(compiler, connection, arg_joiner=" * 1.0 / ", **extra_context)
-
-
-def projects_visible_to(user):
-    """The one place a user's project list is scoped: none for an account without an organisation."""
-    if not (user.is_authenticated and user.is_active) or user.organisation_id is None:
-        return Project.objects.none()
-    if user.role == User.Role.UNIT_FILLER:
-        return Project.objects.filter(unit_id=user.organisation_id)
-    if user.role == User.Role.DEPARTMENT_REVIEWER:
-        # The department and its units as a subquery on the small organisation table: written as an OR across
-        # the join (unit = d OR unit.parent = d) PostgreSQL cannot use an index and reads every project of
-        # the city (10,000 in the load test: 7.6 ms against 0.16 ms per query, several queries per page).
-        department_units = Organisation.objects.filter(
-            Q(pk=user.organisation_id) | Q(parent_id=user.organisation_id)
-        ).values("pk")
-        return Project.objects.filter(unit_id__in=department_units)
-    if user.role in (User.Role.FINANCE_REVIEWER, User.Role.ADMIN):
-        return Project.objects.filter(fiscal_year__finance_bureau_id=user.organisation_id)
-    return Project.objects.none()
-
-
-def units_visible_to(user):
-    """Budget units whose projects ``user`` may see (for filters and pickers)."""
-    if not (user.is_authenticated and user.is_active) or user.organisation_id is None:
-        return Organisation.objects.none()
-    units = Organisation.objects.budget_units()
-    if user.role == User.Role.UNIT_FILLER:
-        return units.filter(pk=user.organisation_id)
-    if user.role == User.Role.DEPARTMENT_REVIEWER:
-        return units.filter(Q(pk=user.organisation_id) | Q(parent_id=user.organisation_id))
-    return units.filter(Q(parent_id=user.organisation_id) | Q(parent__parent_id=user.organisation_id))
-
-
-def fiscal_years_visible_to(user):
-    if not (user.is_authenticated and user.is_active) or user.organisation_id is None:
-        return FiscalYear.objects.none()
-    return FiscalYear.objects.filter(finance_bureau=user.organisation.finance_bureau)
 
 
 def project_list_rows(user):

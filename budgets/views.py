@@ -11,8 +11,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
-from accounts.permissions import can, get_object_for_user
-from accounts.rules import is_finance_reviewer
 from evaluations import scoring
 from evaluations.models import ProjectEvaluation
 from evaluations.quality import project_findings
@@ -20,12 +18,15 @@ from evaluations.review import REVIEWABLE, can_see_finance_result
 from evaluations.scorecard import build_scorecard, score_rows
 from evaluations.services import SubmissionRefused, WorkflowError, evaluation_submit
 from evaluations.validation import submission_problems
-from indicators.models import LibraryIndicator
+from policy.access import can, get_object_for_user
+from policy.locks import YearLocked
+from policy.rules import is_finance_reviewer
+from policy.scopes import fiscal_years_visible_to, library_indicators_for, projects_visible_to
 
 from .filters import ProjectFilter
 from .forms import BudgetLineFormSet, NewProjectForm, ProjectForm, indicator_formset_class
 from .models import FiscalYear, Project
-from .selectors import fiscal_years_visible_to, project_list_rows, projects_visible_to
+from .selectors import project_list_rows
 from .services import ProjectLockedError, StaleEditError, project_copy_from, project_create, project_save
 from .tables import ProjectTable, percent
 
@@ -150,10 +151,11 @@ def _editable_project(request, pk):
     """The project if the user may edit it; a read-only redirect target (or 404/403) otherwise."""
     project = get_object_for_user(request.user, _project_queryset(), "budgets.view_project", pk=pk)
     if not can(request.user, "budgets.change_project", project):
-        if (
+        read_only = (
             project.evaluation.status not in ProjectEvaluation.EDITABLE
-            and project.unit_id == request.user.organisation_id
-        ):
+            or project.fiscal_year.status in FiscalYear.LOCKED
+        )
+        if read_only and project.unit_id == request.user.organisation_id:
             return project, False
         raise PermissionDenied("您无权修改该项目。")
     return project, True
@@ -165,7 +167,10 @@ def project_edit(request, pk):
     """The one-page self-evaluation form. Save as draft at any time; 提交 checks SPEC §5 first."""
     project, editable = _editable_project(request, pk)
     if not editable:
-        messages.info(request, f"该项目的自评当前为“{project.evaluation.get_status_display()}”，只能查看。")
+        if project.fiscal_year.status in FiscalYear.LOCKED:
+            messages.info(request, str(YearLocked(project.fiscal_year)))
+        else:
+            messages.info(request, f"该项目的自评当前为“{project.evaluation.get_status_display()}”，只能查看。")
         return redirect("budgets:project_detail", pk=project.pk)
 
     if request.method == "GET":
@@ -346,6 +351,7 @@ def project_detail(request, pk):
             "card": build_scorecard(project, profile),
             "transitions": project.evaluation.transitions.select_related("actor"),
             "finance_result_visible": can_see_finance_result(request.user, project.evaluation),
+            "year_lock": str(YearLocked(project.fiscal_year)) if project.fiscal_year.status in FiscalYear.LOCKED else "",
             "may_sample": is_finance_reviewer(request.user)
             and project.fiscal_year.status not in FiscalYear.LOCKED
             and project.evaluation.status in REVIEWABLE
@@ -391,7 +397,7 @@ def library_search(request):
     if not can(request.user, "budgets.add_project"):
         raise Http404
     q = request.GET.get("q", "").strip()
-    entries = LibraryIndicator.objects.filter(is_active=True)
+    entries = library_indicators_for(request.user).filter(is_active=True)
     if q:
         entries = entries.filter(name__icontains=q)
     level1, level2 = request.GET.get("level1", ""), request.GET.get("level2", "")

@@ -1,4 +1,7 @@
-from django.contrib.admin import AdminSite
+from django.contrib.admin import AdminSite, ModelAdmin
+
+from policy.access import can
+from policy.admin import bureau_scoped
 
 
 class JixiaoAdminSite(AdminSite):
@@ -7,6 +10,10 @@ class JixiaoAdminSite(AdminSite):
     index_title = "数据管理"
 
     def has_permission(self, request):
-        """Only the 管理员 role reaches the admin, whatever its staff flag says."""
-        user = request.user
-        return user.is_active and user.is_staff and getattr(user, "role", None) == "admin"
+        """The policy decides who reaches the admin: a bureau's 管理员 or the installation's operator."""
+        return can(request.user, "admin.open_site")
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Every registration is bureau-scoped, third-party ones too (auth's groups, axes' login logs): a model
+        # registered without the policy would show every bureau's rows.
+        return super().register(model_or_iterable, bureau_scoped(admin_class or ModelAdmin), **options)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "indicators",
     "evaluations",
     "imports",
+    "policy",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "policy.context_processors.nav",
             ],
         },
     },

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from policy.admin import BureauScopedAdmin, BureauScopedInline
+
 from .models import (
     DepartmentEvaluation,
     DepartmentScoreItem,
@@ -13,7 +15,7 @@ from .models import (
 )
 
 
-class EvaluationTransitionInline(admin.TabularInline):
+class EvaluationTransitionInline(BureauScopedInline, admin.TabularInline):
     model = EvaluationTransition
     extra = 0
     can_delete = False
@@ -25,7 +27,7 @@ class EvaluationTransitionInline(admin.TabularInline):
 
 
 @admin.register(ProjectEvaluation)
-class ProjectEvaluationAdmin(SimpleHistoryAdmin):
+class ProjectEvaluationAdmin(BureauScopedAdmin, SimpleHistoryAdmin):
     list_display = ["project", "status", "computed_total", "claimed_total", "computed_grade", "claimed_grade"]
     list_filter = ["status", "computed_grade", "project__fiscal_year"]
     search_fields = ["project__name", "project__code"]
@@ -43,38 +45,38 @@ class ProjectEvaluationAdmin(SimpleHistoryAdmin):
     inlines = [EvaluationTransitionInline]
 
 
-class DepartmentScoreItemInline(admin.TabularInline):
+class DepartmentScoreItemInline(BureauScopedInline, admin.TabularInline):
     model = DepartmentScoreItem
     extra = 0
     readonly_fields = ["computed_score"]
 
 
 @admin.register(DepartmentEvaluation)
-class DepartmentEvaluationAdmin(SimpleHistoryAdmin):
+class DepartmentEvaluationAdmin(BureauScopedAdmin, SimpleHistoryAdmin):
     list_display = ["department", "fiscal_year", "status", "claimed_total", "computed_total", "claimed_grade"]
     list_filter = ["fiscal_year", "status"]
     inlines = [DepartmentScoreItemInline]
 
 
 @admin.register(SpotCheckSample)
-class SpotCheckSampleAdmin(SimpleHistoryAdmin):
+class SpotCheckSampleAdmin(BureauScopedAdmin, SimpleHistoryAdmin):
     list_display = ["fiscal_year", "ratio", "random_seed", "drawn_by", "drawn_at"]
 
 
-class ReviewIndicatorScoreInline(admin.TabularInline):
+class ReviewIndicatorScoreInline(BureauScopedInline, admin.TabularInline):
     model = ReviewIndicatorScore
     extra = 0
 
 
 @admin.register(FinanceReview)
-class FinanceReviewAdmin(SimpleHistoryAdmin):
+class FinanceReviewAdmin(BureauScopedAdmin, SimpleHistoryAdmin):
     list_display = ["__str__", "selection", "status", "grade", "reviewer_total"]
     list_filter = ["status", "grade", "selection"]
     inlines = [ReviewIndicatorScoreInline]
 
 
 @admin.register(EvaluationTransition)
-class EvaluationTransitionAdmin(admin.ModelAdmin):
+class EvaluationTransitionAdmin(BureauScopedAdmin):
     """The audit trail, readable and never editable."""
 
     list_display = ["record", "from_status", "to_status", "actor", "created_at"]
@@ -96,19 +98,19 @@ class EvaluationTransitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(DepartmentScoreItem)
-class DepartmentScoreItemAdmin(SimpleHistoryAdmin):
+class DepartmentScoreItemAdmin(BureauScopedAdmin, SimpleHistoryAdmin):
     list_display = ["indicator", "evaluation", "claimed_score", "computed_score"]
     list_filter = ["evaluation__fiscal_year"]
     readonly_fields = ["computed_score"]
 
 
 @admin.register(ReviewIndicatorScore)
-class ReviewIndicatorScoreAdmin(SimpleHistoryAdmin):
+class ReviewIndicatorScoreAdmin(BureauScopedAdmin, SimpleHistoryAdmin):
     list_display = ["indicator", "review", "checked_score"]
 
 
 @admin.register(ReportExport)
-class ReportExportAdmin(admin.ModelAdmin):
+class ReportExportAdmin(BureauScopedAdmin):
     list_display = ["__str__", "owner", "status", "progress", "created_at", "finished_at"]
     list_filter = ["status", "kind", "format"]
     readonly_fields = ["status", "progress", "file", "filename", "error", "created_at", "finished_at"]

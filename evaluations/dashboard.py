@@ -1,31 +1,30 @@
 """The statistics page (统计分析): one selector per chart, each a plain data structure scoped to the user.
 
-Every selector reads one fiscal year and only what ``budgets.selectors.projects_visible_to`` lets the user
-see: a department reviewer their department and its units (grouped by unit), the finance bureau's staff their
-bureau's departments (grouped by department). Counted are the records a department has signed off —
-部门已审核 and later (the population the finance bureau samples from, evaluations.review.population); drafts
-and submissions still in the department's hands are left out. All arithmetic is Decimal; ``chart_data`` is the
-one place numbers become floats, for the chart library.
+Every selector reads one fiscal year and only what ``policy.scopes`` lets the user see: a department reviewer
+their department and its units (grouped by unit), the finance bureau's staff their bureau's departments
+(grouped by department). Counted are the records that reached 已提交 — ``REACHED_SUBMISSION``, the one
+definition every official output uses (SPEC §13); drafts, returned records and those marked 未提交 are left out.
+Finance results (the finance grades and the self-vs-finance findings) are counted only for a user the policy
+shows them to (``policy.access.sees_finance_results``: the bureau's staff at once, departments from
+publication on, SPEC §12). All arithmetic is Decimal; ``chart_data`` is the one place numbers become floats,
+for the chart library.
 """
 
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from accounts.models import Organisation, User
-from accounts.rules import has_organisation, is_bureau_staff, is_department_reviewer
+from accounts.models import Organisation
 from budgets.models import FiscalYear
-from budgets.selectors import fiscal_years_visible_to, projects_visible_to
 from evaluations import scoring
 from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation
-from evaluations.quality import PROJECT_RULE_LABELS, project_findings
+from evaluations.quality import FINANCE_CODES, PROJECT_RULE_LABELS, project_findings
 from evaluations.scorecard import budget_totals
+from policy.access import groups_by_unit, sees_finance_results
+from policy.scopes import department_evaluations_visible_to, fiscal_years_visible_to, projects_visible_to
 
-# Who may open the page: the department's reviewers and the finance bureau's staff.
-may_view_dashboard = (is_department_reviewer | is_bureau_staff) & has_organisation
-
-COUNTED_STATUSES = ProjectEvaluation.APPROVED_OR_LATER
-DEPARTMENT_WIDE_COUNTED_STATUSES = (DepartmentEvaluation.Status.APPROVED, DepartmentEvaluation.Status.PUBLISHED)
+COUNTED_STATUSES = ProjectEvaluation.REACHED_SUBMISSION
+DEPARTMENT_WIDE_COUNTED_STATUSES = DepartmentEvaluation.REACHED_SUBMISSION
 GRADES = (scoring.GRADE_EXCELLENT, scoring.GRADE_GOOD, scoring.GRADE_FAIR, scoring.GRADE_POOR)
 DEPARTMENT_WIDE_LABEL = "部门整体支出绩效自评"
 HUNDRED = Decimal(100)
@@ -59,21 +58,8 @@ def _counted_projects(user, fiscal_year):
     return projects_visible_to(user).filter(fiscal_year=fiscal_year, evaluation__status__in=COUNTED_STATUSES)
 
 
-def _department_evaluations_visible_to(user):
-    """Department-wide evaluations in the same scope as ``projects_visible_to``: own department, or own bureau's."""
-    if not has_organisation(user):
-        return DepartmentEvaluation.objects.none()
-    if user.role == User.Role.DEPARTMENT_REVIEWER:
-        return DepartmentEvaluation.objects.filter(department_id=user.organisation_id)
-    if user.role in (User.Role.FINANCE_REVIEWER, User.Role.ADMIN):
-        return DepartmentEvaluation.objects.filter(
-            department__parent_id=user.organisation_id, fiscal_year__finance_bureau_id=user.organisation_id
-        )
-    return DepartmentEvaluation.objects.none()
-
-
 def _counted_department_evaluations(user, fiscal_year):
-    return _department_evaluations_visible_to(user).filter(
+    return department_evaluations_visible_to(user).filter(
         fiscal_year=fiscal_year, status__in=DEPARTMENT_WIDE_COUNTED_STATUSES
     )
 
@@ -87,17 +73,12 @@ def default_year(user, years: list[FiscalYear]) -> FiscalYear | None:
         .distinct()
     )
     with_records |= set(
-        _department_evaluations_visible_to(user)
+        department_evaluations_visible_to(user)
         .filter(status__in=DEPARTMENT_WIDE_COUNTED_STATUSES)
         .values_list("fiscal_year_id", flat=True)
         .distinct()
     )
     return next((year for year in years if year.pk in with_records), years[0] if years else None)
-
-
-def groups_by_unit(user) -> bool:
-    """A department reviewer compares the units of their department; the bureau compares its departments."""
-    return user.role == User.Role.DEPARTMENT_REVIEWER
 
 
 def group_label(user) -> str:
@@ -149,6 +130,8 @@ class GradeDistribution:
     without_self_grade: int
     # Sampled records whose finance review is still in progress: their grade, if any, is not counted yet.
     finance_in_progress: int
+    # False while the user may not see the year's finance results: the finance counts are then all 0, unread.
+    finance_results: bool = True
 
     @property
     def self_total(self) -> int:
@@ -164,13 +147,16 @@ def _self_grade(claimed: str, computed: str) -> str:
     return claimed or computed
 
 
-def grade_distribution(*, user, fiscal_year) -> GradeDistribution:
+def grade_distribution(*, user, fiscal_year, finance_results: bool | None = None) -> GradeDistribution:
     """优/良/中/差 of the self grade beside the finance grade of completed reviews, projects and department-wide.
 
     The department-wide self-evaluation (部门整体支出绩效自评) is a record the bureau samples and grades like a
-    project (seed 000, row 1), so it is counted here, its share kept apart in the rows.
+    project (seed 000, row 1), so it is counted here, its share kept apart in the rows. The finance grades are
+    read only if ``finance_results`` (by default: whether the policy shows them to ``user``).
     """
-    review_fields = ("review__grade", "review__status", "review__excluded")
+    if finance_results is None:
+        finance_results = sees_finance_results(user, fiscal_year)
+    review_fields = ("review__grade", "review__status", "review__excluded") if finance_results else ()
     projects = _counted_projects(user, fiscal_year).values(
         "evaluation__claimed_grade", "evaluation__computed_grade", *(f"evaluation__{f}" for f in review_fields)
     )
@@ -189,6 +175,8 @@ def grade_distribution(*, user, fiscal_year) -> GradeDistribution:
                 self_grades[kind][grade] += 1
             else:
                 without_self_grade += 1
+            if not finance_results:
+                continue
             status = row[f"{prefix}review__status"]
             if status is None or row[f"{prefix}review__excluded"]:
                 continue
@@ -212,6 +200,7 @@ def grade_distribution(*, user, fiscal_year) -> GradeDistribution:
         department_wide=records["department_wide"],
         without_self_grade=without_self_grade,
         finance_in_progress=in_progress,
+        finance_results=finance_results,
     )
 
 
@@ -342,14 +331,14 @@ def score_ranking(*, user, fiscal_year) -> Ranking:
 @dataclass(frozen=True)
 class CoverageRow:
     name: str
-    approved: int  # counted self-evaluations (部门已审核 and later)
+    counted: int  # counted self-evaluations (those that reached 已提交)
     sampled: int  # drawn into the finance sample and not taken out again
     graded: int  # of those, with a finance grade recorded (审核中 or 已完成)
     completed: int  # of those, with the review completed
 
     @property
     def sampled_share(self) -> Decimal | None:
-        return _percent(self.sampled, self.approved)
+        return _percent(self.sampled, self.counted)
 
     @property
     def completed_share(self) -> Decimal | None:
@@ -363,19 +352,19 @@ class SampleCoverage:
 
 
 def _coverage_counts(rows, prefix: str) -> tuple[int, int, int, int]:
-    approved = sampled = graded = completed = 0
+    counted = sampled = graded = completed = 0
     for row in rows:
-        approved += 1
+        counted += 1
         if row[f"{prefix}review__status"] is None or row[f"{prefix}review__excluded"]:
             continue
         sampled += 1
         graded += bool(row[f"{prefix}review__grade"])
         completed += row[f"{prefix}review__status"] == FinanceReview.Status.COMPLETED
-    return approved, sampled, graded, completed
+    return counted, sampled, graded, completed
 
 
 def sample_coverage(*, user, fiscal_year) -> SampleCoverage:
-    """How many signed-off self-evaluations were sampled, graded and completed, per department or unit."""
+    """How many counted self-evaluations (reached 已提交) were sampled, graded and completed, per department or unit."""
     review_fields = ("review__status", "review__excluded", "review__grade")
     projects = _counted_projects(user, fiscal_year).values(*GROUP_FIELDS, *(f"evaluation__{f}" for f in review_fields))
     by_unit = groups_by_unit(user)
@@ -391,7 +380,7 @@ def sample_coverage(*, user, fiscal_year) -> SampleCoverage:
         rows.append(CoverageRow(DEPARTMENT_WIDE_LABEL, *_coverage_counts(department_wide, "")))
     total = CoverageRow(
         "合计",
-        approved=sum(row.approved for row in rows),
+        counted=sum(row.counted for row in rows),
         sampled=sum(row.sampled for row in rows),
         graded=sum(row.graded for row in rows),
         completed=sum(row.completed for row in rows),
@@ -418,8 +407,14 @@ class FindingsByRule:
     projects_with_findings: int
 
 
-def findings_by_rule(*, user, fiscal_year) -> FindingsByRule:
-    """The quality checks (智能审核) of every counted project, summed by rule, in a constant number of queries."""
+def findings_by_rule(*, user, fiscal_year, finance_results: bool | None = None) -> FindingsByRule:
+    """The quality checks (智能审核) of every counted project, summed by rule, in a constant number of queries.
+
+    The self-vs-finance comparisons are run and listed only if ``finance_results`` (by default: whether the
+    policy shows the year's finance results to ``user``).
+    """
+    if finance_results is None:
+        finance_results = sees_finance_results(user, fiscal_year)
     projects = (
         _counted_projects(user, fiscal_year)
         .select_related("evaluation", "evaluation__review", "fiscal_year__profile")
@@ -429,13 +424,16 @@ def findings_by_rule(*, user, fiscal_year) -> FindingsByRule:
     checked = with_findings = 0
     for project in projects:
         checked += 1
-        codes = [finding.code for finding in project_findings(project)]
+        codes = [finding.code for finding in project_findings(project, finance_results=finance_results)]
         findings.update(codes)
         affected.update(set(codes))
         with_findings += bool(codes)
-    order = list(PROJECT_RULE_LABELS)
+    labels = {
+        code: label for code, label in PROJECT_RULE_LABELS.items() if finance_results or code not in FINANCE_CODES
+    }
+    order = list(labels)
     rows = sorted(
-        (FindingCount(code, label, findings[code], affected[code]) for code, label in PROJECT_RULE_LABELS.items()),
+        (FindingCount(code, label, findings[code], affected[code]) for code, label in labels.items()),
         key=lambda row: (-row.findings, order.index(row.code)),
     )
     return FindingsByRule(
@@ -459,14 +457,15 @@ class Dashboard:
 
 def build_dashboard(*, user, fiscal_year) -> Dashboard:
     kwargs = {"user": user, "fiscal_year": fiscal_year}
+    finance_results = sees_finance_results(user, fiscal_year)
     return Dashboard(
         fiscal_year=fiscal_year,
         group_label=group_label(user),
-        grades=grade_distribution(**kwargs),
+        grades=grade_distribution(**kwargs, finance_results=finance_results),
         execution=execution_rate_distribution(**kwargs),
         ranking=score_ranking(**kwargs),
         coverage=sample_coverage(**kwargs),
-        findings=findings_by_rule(**kwargs),
+        findings=findings_by_rule(**kwargs, finance_results=finance_results),
     )
 
 
@@ -478,13 +477,15 @@ def _float(value: Decimal | None) -> float | None:
 def chart_data(dashboard: Dashboard) -> dict:
     """The figures of every chart as JSON-ready labels and series (for the page's json_script)."""
     grades, ranking, coverage = dashboard.grades, dashboard.ranking, dashboard.coverage
+    if grades.finance_results:
+        finance = {"label": "财政抽查审核结果（已完成）", "data": [row.finance_count for row in grades.rows]}
+    else:
+        # Not yet published to this user: no bars, the legend says why (the series stays, the script expects it).
+        finance = {"label": "财政抽查审核结果（未公开）", "data": [None for _ in grades.rows]}
     return {
         "grades": {
             "labels": list(GRADES),
-            "series": [
-                {"label": "单位自评等级", "data": [row.self_count for row in grades.rows]},
-                {"label": "财政抽查审核结果（已完成）", "data": [row.finance_count for row in grades.rows]},
-            ],
+            "series": [{"label": "单位自评等级", "data": [row.self_count for row in grades.rows]}, finance],
         },
         "execution": {
             "labels": [bucket.label for bucket in dashboard.execution.buckets],
@@ -500,17 +501,18 @@ def chart_data(dashboard: Dashboard) -> dict:
                 {"label": "“优”占比（%）", "data": [_float(row.excellent_share) for row in ranking.by_excellent_share]}
             ],
         },
-        # One stacked bar per group, as long as its signed-off self-evaluations, split by how far the review got.
+        # One stacked bar per group, as long as its counted self-evaluations, split by how far the review got.
         "coverage": {
             "labels": [row.name for row in coverage.rows],
             "series": [
                 {"label": "已完成审核", "data": [row.completed for row in coverage.rows]},
                 {"label": "已评定等级、审核中", "data": [row.graded - row.completed for row in coverage.rows]},
                 {"label": "抽中、未评定等级", "data": [row.sampled - row.graded for row in coverage.rows]},
-                {"label": "未抽中", "data": [row.approved - row.sampled for row in coverage.rows]},
+                {"label": "未抽中", "data": [row.counted - row.sampled for row in coverage.rows]},
             ],
             "sampled": [row.sampled for row in coverage.rows],
-            "approved": [row.approved for row in coverage.rows],
+            # The key static/js/dashboard.js reads for each bar's total.
+            "approved": [row.counted for row in coverage.rows],
         },
         "findings": {
             "labels": [row.label for row in dashboard.findings.rows],

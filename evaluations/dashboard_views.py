@@ -1,18 +1,11 @@
 """The statistics page (统计分析) for department reviewers and the finance bureau's staff."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 
-from evaluations.dashboard import (
-    build_dashboard,
-    chart_data,
-    dashboard_years,
-    default_year,
-    groups_by_unit,
-    may_view_dashboard,
-)
+from evaluations.dashboard import build_dashboard, chart_data, dashboard_years, default_year
+from policy.access import groups_by_unit, require
 
 
 def _selected_year(request, years):
@@ -29,8 +22,7 @@ def _selected_year(request, years):
 @login_required
 def dashboard_index(request):
     """Charts of one fiscal year, every figure also as a table: the page is complete without JavaScript."""
-    if not may_view_dashboard(request.user):
-        raise PermissionDenied("统计分析面向主管部门审核人、财政审核员和管理员。")
+    require(request.user, "evaluations.view_dashboard", message="统计分析面向主管部门审核人、财政审核员和管理员。")
     years = dashboard_years(request.user)
     fiscal_year = _selected_year(request, years)
     dashboard = build_dashboard(user=request.user, fiscal_year=fiscal_year) if fiscal_year else None

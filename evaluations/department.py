@@ -11,11 +11,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.permissions import can
 from budgets.models import DepartmentIndicator, FiscalYear
 from evaluations.department_sheet import EDITABLE_FIELDS, FieldProblem, build_sheet, claim_problems, submission_problems
 from evaluations.models import DepartmentEvaluation, DepartmentScoreItem, EvaluationTransition
-from evaluations.services import WorkflowError
+from evaluations.services import StaleActionError, WorkflowError, require_year_unlocked
+from policy.access import can
+from policy.rules import year_of
 
 Formula = DepartmentIndicator.Formula
 Status = DepartmentEvaluation.Status
@@ -70,15 +71,19 @@ class DepartmentSubmissionRefused(WorkflowError):
 
 def _locked(evaluation: DepartmentEvaluation) -> DepartmentEvaluation:
     """The evaluation re-read under a row lock (only its own row: PostgreSQL cannot lock an outer join's side)."""
-    return (
+    locked = (
         DepartmentEvaluation.objects.select_for_update(of=("self",))
         .select_related("fiscal_year__profile", "department", "updated_by")
         .get(pk=evaluation.pk)
     )
+    require_year_unlocked(locked.fiscal_year_id)
+    return locked
 
 
 def _require(actor, perm: str, obj, message: str) -> None:
+    """Refuse unless ``actor`` holds ``perm``; a locked year is named as the reason before the role is."""
     if not can(actor, perm, obj):
+        require_year_unlocked(year_of(obj).pk)
         raise WorkflowError(message)
 
 
@@ -94,6 +99,12 @@ def _require_version(locked: DepartmentEvaluation, version: int | None) -> None:
         # to it: read who saved again, or the message would name the previous editor (or nobody).
         locked.refresh_from_db(fields=["updated_by"])
         raise StaleEditError(locked)
+
+
+def _require_current(locked: DepartmentEvaluation, version: int | None) -> None:
+    """A reviewer's action from a page older than the evaluation's latest version is refused (SPEC §13)."""
+    if version is not None and locked.version != version:
+        raise StaleActionError("该部门整体自评")
 
 
 def _bump(locked: DepartmentEvaluation, actor) -> list[str]:
@@ -231,8 +242,12 @@ def department_evaluation_save_and_submit(
     return evaluation
 
 
-def department_evaluation_return(*, evaluation: DepartmentEvaluation, actor, reason: str) -> DepartmentEvaluation:
+def department_evaluation_return(
+    *, evaluation: DepartmentEvaluation, actor, reason: str, version: int | None = None
+) -> DepartmentEvaluation:
     """Return a submitted department-wide self-evaluation to the department with the finance reviewer's reason.
+
+    ``version``: the version the reviewer's page showed; StaleActionError when the evaluation changed since.
 
     Side effects: status → 已退回, return_reason stored, version + 1, audit record with the reason written.
     """
@@ -242,6 +257,7 @@ def department_evaluation_return(*, evaluation: DepartmentEvaluation, actor, rea
         raise WorkflowError("退回时必须填写退回原因。")
     with transaction.atomic():
         locked = _locked(evaluation)
+        _require_current(locked, version)
         _require_state(locked, (Status.SUBMITTED,))
         from_status = locked.status
         locked.status = Status.RETURNED
@@ -253,15 +269,18 @@ def department_evaluation_return(*, evaluation: DepartmentEvaluation, actor, rea
 
 
 def department_evaluation_approve(
-    *, evaluation: DepartmentEvaluation, actor, comment: str = ""
+    *, evaluation: DepartmentEvaluation, actor, comment: str = "", version: int | None = None
 ) -> DepartmentEvaluation:
     """Approve a submitted department-wide self-evaluation on behalf of the finance bureau.
+
+    ``version``: the version the reviewer's page showed; StaleActionError when the evaluation changed since.
 
     Side effects: status → 已审核, approved_at set, version + 1, audit record with the comment written.
     """
     _require(actor, "evaluations.review_departmentevaluation", evaluation, REVIEW_REFUSAL)
     with transaction.atomic():
         locked = _locked(evaluation)
+        _require_current(locked, version)
         _require_state(locked, (Status.SUBMITTED,))
         from_status = locked.status
         locked.status = Status.APPROVED

@@ -15,9 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.models import Organisation, User
-from accounts.permissions import can, get_object_for_user
-from budgets.models import FiscalYear
+from budgets.models import DepartmentIndicator, FiscalYear
 from evaluations import scoring
 from evaluations.department import (
     DepartmentSubmissionRefused,
@@ -43,6 +41,9 @@ from evaluations.department_sheet import (
 )
 from evaluations.models import DepartmentEvaluation
 from evaluations.richtext import opinion_paragraphs
+from policy import rules as policy_rules
+from policy.access import can, department_scope, get_object_for_user, require, sees_finance_results
+from policy.scopes import department_evaluations_visible_to, departments_visible_to, fiscal_years_visible_to
 
 Status = DepartmentEvaluation.Status
 
@@ -65,14 +66,22 @@ def _get_for_user(user, perm, year, department_pk) -> DepartmentEvaluation:
 
 def visible_department_evaluations(user):
     """The department-wide evaluations ``user`` may list: their department's, or their whole bureau's."""
-    if not (user.is_authenticated and user.is_active) or user.organisation_id is None:
-        return DepartmentEvaluation.objects.none()
-    evaluations = _department_evaluations()
-    if user.role == User.Role.DEPARTMENT_REVIEWER:
-        return evaluations.filter(department_id=user.organisation_id)
-    if user.role in (User.Role.FINANCE_REVIEWER, User.Role.ADMIN):
-        return evaluations.filter(fiscal_year__finance_bureau_id=user.organisation_id)
-    return DepartmentEvaluation.objects.none()
+    return _department_evaluations().filter(pk__in=department_evaluations_visible_to(user).values("pk"))
+
+
+def fills_department_evaluations(user) -> bool:
+    """Whether ``user`` fills their department's self-evaluation (a department reviewer does, SPEC §1).
+
+    A policy question asked here until it moves to ``policy.access``.
+    """
+    return bool(policy_rules.is_department_reviewer(user))
+
+
+def _withheld_formula(user, evaluation):
+    """The formula whose score and workings show the finance review (自评准确), while ``user`` may not see it."""
+    if sees_finance_results(user, evaluation.fiscal_year):
+        return None
+    return DepartmentIndicator.Formula.SELF_EVALUATION_ACCURACY
 
 
 def _urls(evaluation):
@@ -145,31 +154,29 @@ class YearRow:
 def department_evaluation_list(request):
     """A department reviewer's evaluations year by year; a finance reviewer's whole bureau, by year."""
     user = request.user
+    require(
+        user,
+        "evaluations.department_list",
+        message="部门整体支出绩效自评由主管部门填写、财政部门审核，您的角色无权查看。",
+    )
     evaluations = (
         visible_department_evaluations(user)
         .select_related("review")
         .order_by("-fiscal_year__year", "sort_order", "department__name")
     )
-    if user.role == User.Role.DEPARTMENT_REVIEWER and user.organisation_id:
-        bureau_id = user.organisation.parent_id
+    years = fiscal_years_visible_to(user).order_by("-year")
+    if department_scope(user) is not None:
         by_year = {e.fiscal_year_id: e for e in evaluations}
-        years = FiscalYear.objects.filter(finance_bureau_id=bureau_id).select_related("profile").order_by("-year")
-        rows = [YearRow(year, by_year.get(year.pk)) for year in years]
+        rows = [YearRow(year, by_year.get(year.pk)) for year in years.select_related("profile")]
         return render(request, "evaluations/department_list.html", {"year_rows": rows, "mode": "department"})
-    if user.role not in (User.Role.FINANCE_REVIEWER, User.Role.ADMIN) or user.organisation_id is None:
-        raise PermissionDenied("部门整体支出绩效自评由主管部门填写、财政部门审核，您的角色无权查看。")
-    years = list(FiscalYear.objects.filter(finance_bureau_id=user.organisation_id).order_by("-year"))
+    years = list(years)
     selected = next((y for y in years if str(y.year) == request.GET.get("year", "")), None)
     missing = []
     if selected is not None:
         evaluations = evaluations.filter(fiscal_year=selected)
         started = evaluations.values("department_id")
         missing = list(
-            Organisation.objects.departments()
-            .filter(parent_id=user.organisation_id)
-            .exclude(pk__in=started)
-            .order_by("name")
-            .values_list("name", flat=True)
+            departments_visible_to(user).exclude(pk__in=started).order_by("name").values_list("name", flat=True)
         )
     return render(
         request,
@@ -183,12 +190,9 @@ def department_evaluation_list(request):
 def department_evaluation_start_view(request, year):
     """Start (or open) the user's department's evaluation of an open year."""
     user = request.user
-    if user.role != User.Role.DEPARTMENT_REVIEWER or user.organisation_id is None:
+    if not fills_department_evaluations(user):
         raise PermissionDenied("部门整体支出绩效自评由主管部门审核人填写。")
-    bureau_id = user.organisation.finance_bureau.pk
-    fiscal_year = get_object_or_404(
-        FiscalYear.objects.select_related("profile"), finance_bureau_id=bureau_id, year=year
-    )
+    fiscal_year = get_object_or_404(fiscal_years_visible_to(user).select_related("profile"), year=year)
     try:
         evaluation, created = department_evaluation_start(fiscal_year=fiscal_year, actor=user)
     except WorkflowError as refused:
@@ -222,7 +226,8 @@ def department_evaluation_detail(request, year, department_pk):
     """The read-only evaluation: budget block, narratives, inputs, score sheet, history and the actions allowed."""
     evaluation = _get_for_user(request.user, "evaluations.view_departmentevaluation", year, department_pk)
     sheet = build_sheet(evaluation)
-    review = finance_review(evaluation)
+    # The finance review (grade, 核查总分, opinion) is shown once the policy shows the year's results (SPEC §12).
+    review = finance_review(evaluation) if sees_finance_results(request.user, evaluation.fiscal_year) else None
     return render(
         request,
         "evaluations/department_detail.html",
@@ -230,6 +235,8 @@ def department_evaluation_detail(request, year, department_pk):
             "evaluation": evaluation,
             "review": review,
             "opinion": opinion_paragraphs(review.opinion_html) if review else [],
+            "reviewable_statuses": DepartmentEvaluation.REVIEWABLE,
+            "withheld_formula": _withheld_formula(request.user, evaluation),
             "sheet": sheet,
             "budget": budget_figures(evaluation),
             "inputs": input_figures(evaluation, sheet),
@@ -252,6 +259,7 @@ def _render_edit(request, evaluation, form, sheet, *, previewed=False, conflict=
             "rows": form.rows(sheet),
             "previewed": previewed,
             "conflict": conflict,
+            "withheld_formula": _withheld_formula(request.user, evaluation),
             "urls": _urls(evaluation),
         },
         status=409 if conflict else 200,

@@ -15,8 +15,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from budgets.models import Project
-from evaluations.models import DepartmentEvaluation, ReportExport
+from evaluations.models import DepartmentEvaluation, ProjectEvaluation, ReportExport
 from evaluations.services import WorkflowError
+from policy.access import sees_finance_results
 
 logger = logging.getLogger(__name__)
 Status = ReportExport.Status
@@ -67,10 +68,21 @@ def _progress(export: ReportExport, percent: int) -> None:
     ReportExport.objects.filter(pk=export.pk, status=Status.RUNNING).update(progress=min(max(percent, 0), 99))
 
 
-def _summary(export: ReportExport) -> tuple[bytes, str]:
-    from evaluations.reports.summary import build_summary, summary_pdf, summary_xlsx
+def _summary_sheet(export: ReportExport):
+    """The export's summary sheet, with the finance results only if its owner may see them now (SPEC §12)."""
+    from evaluations.reports.summary import build_summary
 
-    sheet = build_summary(fiscal_year=export.fiscal_year, department=export.department)
+    return build_summary(
+        fiscal_year=export.fiscal_year,
+        department=export.department,
+        finance_results=sees_finance_results(export.owner, export.fiscal_year),
+    )
+
+
+def _summary(export: ReportExport) -> tuple[bytes, str]:
+    from evaluations.reports.summary import summary_pdf, summary_xlsx
+
+    sheet = _summary_sheet(export)
     _progress(export, 30)
     content = summary_pdf(sheet) if export.format == ReportExport.Format.PDF else summary_xlsx(sheet)
     scope = export.department or export.fiscal_year.finance_bureau
@@ -79,18 +91,21 @@ def _summary(export: ReportExport) -> tuple[bytes, str]:
 
 def _project_tables(export: ReportExport) -> tuple[bytes, str]:
     """Every table of the scope as one zip: each project's 项目支出绩效自评表, each department's
-    部门整体支出绩效自评表 and the scope's 汇总表, by department and unit."""
+    部门整体支出绩效自评表 and the scope's 汇总表, by department and unit — of the records that reached 已提交
+    only, like every official output (SPEC §13)."""
     from evaluations.reports.department_table import department_table_pdf, department_table_xlsx
     from evaluations.reports.project_table import project_table_pdf, project_table_xlsx
-    from evaluations.reports.summary import build_summary, summary_pdf, summary_xlsx
+    from evaluations.reports.summary import summary_pdf, summary_xlsx
 
     pdf = export.format == ReportExport.Format.PDF
     render = project_table_pdf if pdf else project_table_xlsx
     render_department = department_table_pdf if pdf else department_table_xlsx
-    projects = Project.objects.filter(fiscal_year=export.fiscal_year).select_related(
-        "unit__parent", "fiscal_year__profile", "evaluation"
-    )
-    departments = DepartmentEvaluation.objects.filter(fiscal_year=export.fiscal_year).select_related("department")
+    projects = Project.objects.filter(
+        fiscal_year=export.fiscal_year, evaluation__status__in=ProjectEvaluation.REACHED_SUBMISSION
+    ).select_related("unit__parent", "fiscal_year__profile", "evaluation")
+    departments = DepartmentEvaluation.objects.filter(
+        fiscal_year=export.fiscal_year, status__in=DepartmentEvaluation.REACHED_SUBMISSION
+    ).select_related("department")
     if export.department is not None:
         projects = projects.of_department(export.department)
         departments = departments.filter(department=export.department)
@@ -107,7 +122,7 @@ def _project_tables(export: ReportExport) -> tuple[bytes, str]:
             name = f"{evaluation.department.name}/部门整体支出绩效自评表.{export.format}"
             archive.writestr(name, render_department(evaluation))
             _progress(export, n * 100 // steps)
-        sheet = build_summary(fiscal_year=export.fiscal_year, department=export.department)
+        sheet = _summary_sheet(export)
         archive.writestr(
             f"市级财政支出绩效自评结果汇总表.{export.format}", summary_pdf(sheet) if pdf else summary_xlsx(sheet)
         )

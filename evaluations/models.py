@@ -27,11 +27,17 @@ class ProjectEvaluation(models.Model):
         APPROVED = "approved", "部门已审核"
         SPOT_CHECKED = "spot_checked", "财政已抽查"
         PUBLISHED = "published", "已公开"
+        # Set when the year is finalised (SPEC §13): a draft or returned record never (re)submitted, and a
+        # submission the department never approved. Both are locked with the year.
+        UNSUBMITTED = "unsubmitted", "未提交"
+        INCOMPLETE = "incomplete", "未完成"
 
     # States in which the unit may edit the project.
     EDITABLE = (Status.DRAFT, Status.RETURNED)
     # States the department has signed off.
     APPROVED_OR_LATER = (Status.APPROVED, Status.SPOT_CHECKED, Status.PUBLISHED)
+    # States of a record that reached 已提交: the official outputs list only these (SPEC §13).
+    REACHED_SUBMISSION = (Status.SUBMITTED, Status.APPROVED, Status.SPOT_CHECKED, Status.PUBLISHED, Status.INCOMPLETE)
 
     project = models.OneToOneField(Project, verbose_name="项目", on_delete=models.CASCADE, related_name="evaluation")
     status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.DRAFT)
@@ -144,9 +150,15 @@ class DepartmentEvaluation(models.Model):
         RETURNED = "returned", "已退回"
         APPROVED = "approved", "已审核"
         PUBLISHED = "published", "已公开"
+        UNSUBMITTED = "unsubmitted", "未提交"
+        INCOMPLETE = "incomplete", "未完成"
 
     # States in which the department may edit its self-evaluation.
     EDITABLE = (Status.DRAFT, Status.RETURNED)
+    # States in which the finance bureau may review it: only once submitted (SPEC §13).
+    REVIEWABLE = (Status.SUBMITTED, Status.APPROVED, Status.PUBLISHED)
+    # States of a record that reached 已提交: the official outputs list only these.
+    REACHED_SUBMISSION = (Status.SUBMITTED, Status.APPROVED, Status.PUBLISHED, Status.INCOMPLETE)
 
     fiscal_year = models.ForeignKey(
         FiscalYear, verbose_name="年度", on_delete=models.PROTECT, related_name="department_evaluations"
@@ -291,6 +303,8 @@ class FinanceReview(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "审核中"
         COMPLETED = "completed", "已完成"
+        # A review still open when the year was finalised (SPEC §13); locked with the year.
+        INCOMPLETE = "incomplete", "未完成"
 
     class Selection(models.TextChoices):
         RANDOM = "random", "随机抽取"
@@ -342,9 +356,11 @@ class FinanceReview(models.Model):
     )
     completed_at = models.DateTimeField("完成时间", null=True, blank=True)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
+    # Optimistic lock: every save, completion and reopening raises it; a save from a stale page is refused.
+    version = models.PositiveIntegerField("版本", default=0, editable=False)
 
     objects = AuditedManager()
-    history = AuditRecords(untracked=["updated_at"])
+    history = AuditRecords(untracked=["updated_at", "version"])
 
     class Meta:
         verbose_name = "财政抽查审核"

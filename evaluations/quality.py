@@ -59,6 +59,9 @@ RULE_LABELS = {code: label for code, (label, _) in CODES.items()}
 # Codes only department-wide self-evaluations can raise (a project's adjustment needs a reason instead).
 DEPARTMENT_ONLY_CODES = frozenset({"adjustment_rate"})
 PROJECT_RULE_LABELS = {code: label for code, label in RULE_LABELS.items() if code not in DEPARTMENT_ONLY_CODES}
+# Codes that compare with the finance review: finance results, shown only to whom the policy shows the year's
+# finance results (policy.access.sees_finance_results, SPEC §12).
+FINANCE_CODES = frozenset({"self_vs_finance"})
 RULE_SEVERITIES = {code: severity for code, (_, severity) in CODES.items()}
 
 # Words that mark an execution-rate indicator (seed 000: "预算执行率作为反映预算完成情况的指标不能作为成本指标").
@@ -690,17 +693,25 @@ RULES: list[Callable[[ProjectRecord], list[Finding]]] = [
 ]
 
 
-def project_findings(project, profile=None, card: Scorecard | None = None) -> list[Finding]:
+# The rules that compare with the finance review (their codes are FINANCE_CODES).
+FINANCE_RULES = frozenset({self_vs_finance})
+
+
+def project_findings(
+    project, profile=None, card: Scorecard | None = None, *, finance_results: bool = True
+) -> list[Finding]:
     """Every finding of every rule on ``project`` as stored.
 
-    One scorecard, no query per indicator: give ``project`` with ``budget_lines``, ``indicators`` and
-    ``evaluation__review`` loaded (findings_for does) and ``profile`` with its taxonomy, and nothing is read
-    again; otherwise the missing pieces are read once each.
+    Without ``finance_results`` (the reader may not see the year's finance results yet) the rules that compare
+    with the finance review are not run. One scorecard, no query per indicator: give ``project`` with
+    ``budget_lines``, ``indicators`` and ``evaluation__review`` loaded (findings_for does) and ``profile`` with
+    its taxonomy, and nothing is read again; otherwise the missing pieces are read once each.
     """
     profile = with_taxonomy(profile or project.fiscal_year.profile)
     card = card or build_scorecard(project, profile)
     record = ProjectRecord(project, profile, card)
-    return [finding for rule in RULES for finding in rule(record)]
+    rules = RULES if finance_results else [rule for rule in RULES if rule not in FINANCE_RULES]
+    return [finding for rule in rules for finding in rule(record)]
 
 
 # --- department-wide self-evaluations ------------------------------------------------------------------
@@ -792,11 +803,20 @@ DEPARTMENT_RULES: list[Callable[[DepartmentRecord], list[Finding]]] = [
 ]
 
 
-def department_findings(evaluation: DepartmentEvaluation, profile=None) -> list[Finding]:
-    """Every finding on a department-wide self-evaluation (部门整体支出绩效自评) as stored."""
+DEPARTMENT_FINANCE_RULES = frozenset({department_self_vs_finance})
+
+
+def department_findings(
+    evaluation: DepartmentEvaluation, profile=None, *, finance_results: bool = True
+) -> list[Finding]:
+    """Every finding on a department-wide self-evaluation (部门整体支出绩效自评) as stored.
+
+    Without ``finance_results`` the rules that compare with the finance review are not run.
+    """
     profile = with_taxonomy(profile or evaluation.fiscal_year.profile, "department_indicators")
     record = DepartmentRecord(evaluation, profile)
-    return [finding for rule in DEPARTMENT_RULES for finding in rule(record)]
+    rules = [rule for rule in DEPARTMENT_RULES if finance_results or rule not in DEPARTMENT_FINANCE_RULES]
+    return [finding for rule in rules for finding in rule(record)]
 
 
 # --- a year at once ----------------------------------------------------------------------------------------
@@ -842,14 +862,15 @@ def project_findings_by_id(projects) -> dict[int, list[Finding]]:
     return found
 
 
-def findings_for(fiscal_year, department=None) -> list[RecordFindings]:
+def findings_for(fiscal_year, department=None, *, finance_results: bool = True) -> list[RecordFindings]:
     """The findings of every project and department-wide evaluation of ``fiscal_year`` (of ``department``).
 
     A handful of queries whatever the size of the year: the profile with its taxonomy, the projects with their
     units, evaluations and reviews, their budget lines and indicators, the department-wide evaluations with
     their reviews and score items. Records come department by department (by name), the department-wide one
     first, then the projects in their 序号 order (unit by unit where there is none); records without findings
-    are included.
+    are included. Without ``finance_results`` (``policy.access.sees_finance_results`` of the reader) the
+    self-vs-finance comparisons are left out (SPEC §12).
     """
     profile = with_taxonomy(RuleProfile.objects.get(pk=fiscal_year.profile_id), "department_indicators")
     projects = Project.objects.filter(fiscal_year=fiscal_year)
@@ -866,12 +887,26 @@ def findings_for(fiscal_year, department=None) -> list[RecordFindings]:
         org = evaluation.department
         names[org.pk] = org.name
         records.setdefault(org.pk, []).append(
-            RecordFindings(fiscal_year, org, org, None, evaluation, department_findings(evaluation, profile))
+            RecordFindings(
+                fiscal_year,
+                org,
+                org,
+                None,
+                evaluation,
+                department_findings(evaluation, profile, finance_results=finance_results),
+            )
         )
     for project in sorted(projects, key=_project_order):
         org = project.unit.department
         names[org.pk] = org.name
         records.setdefault(org.pk, []).append(
-            RecordFindings(fiscal_year, org, project.unit, project, None, project_findings(project, profile))
+            RecordFindings(
+                fiscal_year,
+                org,
+                project.unit,
+                project,
+                None,
+                project_findings(project, profile, finance_results=finance_results),
+            )
         )
     return [record for pk in sorted(records, key=lambda pk: (names[pk], pk)) for record in records[pk]]

@@ -3,16 +3,15 @@
 from io import BytesIO
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 
-from accounts.models import Organisation, User
-from budgets.selectors import fiscal_years_visible_to
-from evaluations.quality import ERROR, HINT, RULE_LABELS, findings_for
+from accounts.models import Organisation
+from evaluations.quality import ERROR, FINANCE_CODES, HINT, RULE_LABELS, findings_for
+from policy.access import department_scope, require, sees_finance_results, sees_whole_bureau
+from policy.scopes import fiscal_years_visible_to
 
-ROLES = (User.Role.DEPARTMENT_REVIEWER, User.Role.FINANCE_REVIEWER, User.Role.ADMIN)
 COLUMNS = ("序号", "主管部门", "预算单位", "项目", "级别", "规则", "说明")
 DISPLAY_LIMIT = 2000  # rows on the page; the Excel export has them all
 
@@ -20,20 +19,22 @@ DISPLAY_LIMIT = 2000  # rows on the page; the Excel export has them all
 def _choices(request):
     """The year, department, rule and severity asked for, limited to what the user may see."""
     user = request.user
-    if user.role not in ROLES:
-        raise PermissionDenied("只有主管部门和财政局可以查看审核结果清单。")
+    require(user, "evaluations.view_quality", message="只有主管部门和财政局可以查看审核结果清单。")
     years = fiscal_years_visible_to(user).order_by("-year")
     asked = request.GET.get("year", "")
     fiscal_year = years.filter(year=int(asked)).first() if asked.isdigit() else years.first()
     if fiscal_year is None:
         raise Http404("没有可查看的年度。")
     departments = Organisation.objects.departments().filter(parent=fiscal_year.finance_bureau).order_by("name")
-    if user.role == User.Role.DEPARTMENT_REVIEWER:
-        department = user.organisation
+    department = department_scope(user)
+    if department is not None:
         departments = departments.filter(pk=department.pk)
     else:
         chosen = request.GET.get("department", "")
         department = departments.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+    # The self-vs-finance comparisons are finance results: hidden, rule and all, until the reader may see them.
+    finance_results = sees_finance_results(user, fiscal_year)
+    rules = {code: label for code, label in RULE_LABELS.items() if finance_results or code not in FINANCE_CODES}
     code = request.GET.get("code", "")
     severity = request.GET.get("severity", "")
     return {
@@ -41,14 +42,18 @@ def _choices(request):
         "fiscal_year": fiscal_year,
         "departments": departments,
         "department": department,
-        "code": code if code in RULE_LABELS else "",
+        "whole_bureau": sees_whole_bureau(user),
+        "finance_results": finance_results,
+        "rule_labels": rules,
+        "code": code if code in rules else "",
         "severity": severity if severity in (ERROR, HINT) else "",
     }
 
 
 def _rows(choices):
     rows = []
-    for record in findings_for(choices["fiscal_year"], choices["department"]):
+    records = findings_for(choices["fiscal_year"], choices["department"], finance_results=choices["finance_results"])
+    for record in records:
         for finding in record.findings:
             if choices["code"] and finding.code != choices["code"]:
                 continue
@@ -75,8 +80,8 @@ def finding_list(request):
             "rows": rows[:DISPLAY_LIMIT],
             "total": len(rows),
             "truncated": len(rows) > DISPLAY_LIMIT,
-            "counts": [(code, RULE_LABELS[code], counts[code]) for code in RULE_LABELS if code in counts],
-            "rules": RULE_LABELS.items(),
+            "counts": [(code, label, counts[code]) for code, label in choices["rule_labels"].items() if code in counts],
+            "rules": choices["rule_labels"].items(),
             "severities": (ERROR, HINT),
             "query": request.GET.urlencode(),
         },

@@ -9,13 +9,13 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Organisation, User
-from accounts.permissions import can, get_object_for_user
+from accounts.models import Organisation
 from budgets.models import Project
-from budgets.selectors import fiscal_years_visible_to
 from evaluations.exports import export_request, export_retry
 from evaluations.models import DepartmentEvaluation, ReportExport
 from evaluations.services import WorkflowError
+from policy.access import can, department_scope, get_object_for_user, require, sees_finance_results
+from policy.scopes import fiscal_years_visible_to
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -43,10 +43,9 @@ def summary_download(request, year, fmt):
     fmt = _format(fmt)
     user = request.user
     fiscal_year = get_object_or_404(fiscal_years_visible_to(user), year=year)
-    department = None
-    if user.role == User.Role.DEPARTMENT_REVIEWER:
-        department = user.organisation
-    elif user.role in (User.Role.FINANCE_REVIEWER, User.Role.ADMIN):
+    require(user, "evaluations.view_summary", fiscal_year, "只有主管部门和财政局可以下载汇总表。")
+    department = department_scope(user)
+    if department is None:
         chosen = request.GET.get("department", "")
         if chosen:
             department = get_object_or_404(
@@ -54,9 +53,9 @@ def summary_download(request, year, fmt):
                 pk=chosen if chosen.isdigit() else 0,
                 parent=fiscal_year.finance_bureau,
             )
-    else:
-        raise PermissionDenied("只有主管部门和财政局可以下载汇总表。")
-    sheet = build_summary(fiscal_year=fiscal_year, department=department)
+    sheet = build_summary(
+        fiscal_year=fiscal_year, department=department, finance_results=sees_finance_results(user, fiscal_year)
+    )
     content = summary_pdf(sheet) if fmt == "pdf" else summary_xlsx(sheet)
     name = f"{fiscal_year.year}年度市级财政支出绩效自评结果汇总表（{department or fiscal_year.finance_bureau}）"
     return _download(content, fmt, name)
@@ -99,11 +98,13 @@ def department_table_download(request, pk, fmt):
 
 
 def _may_export(user, fiscal_year, department):
-    if user.role in (User.Role.FINANCE_REVIEWER, User.Role.ADMIN):
-        return department is None or department.parent_id == fiscal_year.finance_bureau_id
-    if user.role == User.Role.DEPARTMENT_REVIEWER:
-        return department is not None and department.pk == user.organisation_id
-    return False
+    """Bureau staff export their bureau or one of its departments; a department reviewer their own only."""
+    if not can(user, "evaluations.view_summary", fiscal_year):
+        return False
+    scope = department_scope(user)
+    if scope is not None:
+        return department is not None and department.pk == scope.pk
+    return department is None or department.parent_id == fiscal_year.finance_bureau_id
 
 
 @login_required
@@ -115,11 +116,11 @@ def export_start(request):
     fmt = request.POST.get("format", "")
     if kind not in ReportExport.Kind.values or fmt not in ReportExport.Format.values:
         raise Http404("不支持的导出。")
-    department = None
+    require(request.user, "evaluations.view_exports", message="您无权导出该范围的报表。")
     if request.POST.get("department"):
         department = get_object_or_404(Organisation.objects.departments(), pk=request.POST["department"] or 0)
-    elif request.user.role == User.Role.DEPARTMENT_REVIEWER:
-        department = request.user.organisation
+    else:
+        department = department_scope(request.user)
     if not _may_export(request.user, fiscal_year, department):
         raise PermissionDenied("您无权导出该范围的报表。")
     export = export_request(owner=request.user, kind=kind, fmt=fmt, fiscal_year=fiscal_year, department=department)
@@ -237,13 +238,13 @@ def department_statement(request, year, department_pk):
     from evaluations.reports import narrative
 
     user = request.user
-    if user.role not in (User.Role.DEPARTMENT_REVIEWER, User.Role.FINANCE_REVIEWER, User.Role.ADMIN):
-        raise PermissionDenied("只有主管部门和财政局可以生成预算绩效情况说明。")
     fiscal_year = get_object_or_404(fiscal_years_visible_to(user), year=year)
+    require(user, "evaluations.view_summary", fiscal_year, "只有主管部门和财政局可以生成预算绩效情况说明。")
     department = get_object_or_404(
         Organisation.objects.departments(), pk=department_pk, parent=fiscal_year.finance_bureau
     )
-    if user.role == User.Role.DEPARTMENT_REVIEWER and department.pk != user.organisation_id:
+    scope = department_scope(user)
+    if scope is not None and department.pk != scope.pk:
         raise PermissionDenied("只能生成本部门的情况说明。")
     statement = narrative.draft_department_statement(fiscal_year, department)
     filename = f"{department.name}关于{fiscal_year.year}年度预算绩效情况说明"

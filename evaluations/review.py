@@ -15,10 +15,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from accounts.permissions import can
 from budgets.models import FiscalYear
 from evaluations import scoring
 from evaluations.models import (
+    DepartmentEvaluation,
     EvaluationTransition,
     FinanceReview,
     ProjectEvaluation,
@@ -28,7 +28,8 @@ from evaluations.models import (
 from evaluations.quality import project_findings
 from evaluations.richtext import opinion_paragraphs, sanitise_opinion
 from evaluations.scorecard import Scorecard
-from evaluations.services import WorkflowError
+from evaluations.services import StaleActionError, WorkflowError
+from policy.access import can, sees_finance_results
 
 Status = ProjectEvaluation.Status
 REVIEWABLE = (Status.APPROVED, Status.SPOT_CHECKED, Status.PUBLISHED)
@@ -121,7 +122,7 @@ def sample_draw(*, fiscal_year: FiscalYear, actor, ratio: Decimal, rules: list[d
     per drawn evaluation; reviews already started (a grade, a score or an opinion) are kept, untouched ones that
     the new draw does not pick are removed. Manually added records stay.
     """
-    _require(actor, "evaluations.draw_sample", fiscal_year, "只有本财政局的财政审核员可以抽取样本。")
+    _require(actor, "evaluations.act_for_year", fiscal_year, "只有本财政局的财政审核员可以抽取样本。")
     if fiscal_year.status in FiscalYear.LOCKED:
         raise WorkflowError("该年度已定稿，不能再抽取样本。")
     if not (Decimal(0) <= ratio <= Decimal(1)):
@@ -173,7 +174,7 @@ def sample_add(*, evaluation: ProjectEvaluation, actor, reason: str) -> FinanceR
     """Add one evaluation to the year's sample by hand, with the reason recorded."""
     # The committed year: the caller's copy may predate its finalising.
     year = FiscalYear.objects.get(pk=evaluation.project.fiscal_year_id)
-    _require(actor, "evaluations.draw_sample", year, "只有本财政局的财政审核员可以调整样本。")
+    _require(actor, "evaluations.act_for_year", year, "只有本财政局的财政审核员可以调整样本。")
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError("人工加入样本须说明原因。")
@@ -199,7 +200,9 @@ def sample_add(*, evaluation: ProjectEvaluation, actor, reason: str) -> FinanceR
 
 def sample_remove(*, review: FinanceReview, actor, reason: str) -> FinanceReview:
     """Take a record out of the sample by hand; it stays listed with the reason."""
-    _require(actor, "evaluations.review_financereview", review, "只有本财政局的财政审核员可以调整样本。")
+    _require(actor, "evaluations.view_financereview", review, "只有本财政局的财政审核员可以调整样本。")
+    if review_year(review).status in FiscalYear.LOCKED:
+        raise WorkflowError("该年度已定稿，不能再调整样本。")
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError("移出样本须说明原因。")
@@ -268,13 +271,25 @@ def _check_scores(review: FinanceReview, checked_scores: dict[int, tuple[Decimal
             raise WorkflowError(f"核查分数 {score} 超出范围，应在 0 至 {weights[pk]} 分之间。")
 
 
-def _editable(review: FinanceReview):
+def _editable(review: FinanceReview, version: int | None = None):
+    """Refuse (WorkflowError) a change to ``review`` as committed: excluded, locked year, target never
+    submitted, completed, or changed since the page the reviewer acted from (``version``)."""
     if review.excluded:
         raise WorkflowError("该项目已移出样本，不能审核。")
     if review_year(review).status in FiscalYear.LOCKED:
         raise WorkflowError("该年度已定稿，审核记录只读。")
-    if review.status == FinanceReview.Status.COMPLETED:
+    if not _target_reviewable(review):
+        raise WorkflowError("部门尚未提交该自评，提交后才能审核。")
+    if review.status != FinanceReview.Status.DRAFT:
         raise WorkflowError("该审核已完成，须先重新打开才能修改。")
+    if version is not None and review.version != version:
+        raise StaleActionError("该审核记录")
+
+
+def _target_reviewable(review: FinanceReview) -> bool:
+    if review.evaluation_id:
+        return review.evaluation.status in ProjectEvaluation.APPROVED_OR_LATER
+    return review.department_evaluation.status in DepartmentEvaluation.REVIEWABLE
 
 
 @transaction.atomic
@@ -287,16 +302,17 @@ def review_save(
     reviewer_total: Decimal | None,
     checked_scores: dict[int, tuple[Decimal, str]],
     card: Scorecard | None = None,
+    version: int | None = None,
 ) -> FinanceReview:
     """Save the reviewer's draft: grade, opinion (sanitised), 核查分数 per indicator or a total alone.
 
     Side effects: updates the review, replaces its ReviewIndicatorScore rows; when every scored indicator has a
     核查分数 the total is their sum plus the budget score, otherwise the typed total is kept.
     """
-    _require(actor, "evaluations.review_financereview", review, "只有本财政局的财政审核员可以审核。")
+    _require(actor, "evaluations.view_financereview", review, "只有本财政局的财政审核员可以审核。")
     # Judge the committed state, not the caller's copy: it may predate a reopen or a finalised year.
     review = FinanceReview.objects.select_for_update().get(pk=review.pk)
-    _editable(review)
+    _editable(review, version)
     _check_scores(review, checked_scores)
     review.indicator_scores.all().delete()
     ReviewIndicatorScore.objects.bulk_create(
@@ -310,7 +326,8 @@ def review_save(
     review.opinion_html = sanitise_opinion(opinion_html)
     review.reviewer_total = reviewer_total
     review.reviewer = actor
-    review.save(update_fields=["grade", "opinion_html", "reviewer_total", "reviewer", "updated_at"])
+    review.version += 1
+    review.save(update_fields=["grade", "opinion_html", "reviewer_total", "reviewer", "version", "updated_at"])
     return review
 
 
@@ -322,15 +339,15 @@ def _record(review, actor, from_status, to_status, comment=""):
 
 
 @transaction.atomic
-def review_complete(*, review: FinanceReview, actor) -> FinanceReview:
+def review_complete(*, review: FinanceReview, actor, version: int | None = None) -> FinanceReview:
     """Complete a review: it becomes read-only and its project moves to 财政已抽查.
 
     Side effects: review status → completed (completed_at, reviewer); the evaluation 部门已审核 → 财政已抽查 with an
     audit record. Refused without a grade or an opinion.
     """
-    _require(actor, "evaluations.review_financereview", review, "只有本财政局的财政审核员可以审核。")
+    _require(actor, "evaluations.view_financereview", review, "只有本财政局的财政审核员可以审核。")
     review = FinanceReview.objects.select_for_update().get(pk=review.pk)
-    _editable(review)
+    _editable(review, version)
     missing = [
         label
         for label, value in (("财政抽查审核结果", review.grade), ("审核意见", opinion_paragraphs(review.opinion_html)))
@@ -341,7 +358,8 @@ def review_complete(*, review: FinanceReview, actor) -> FinanceReview:
     review.status = FinanceReview.Status.COMPLETED
     review.completed_at = timezone.now()
     review.reviewer = actor
-    review.save(update_fields=["status", "completed_at", "reviewer", "updated_at"])
+    review.version += 1
+    review.save(update_fields=["status", "completed_at", "reviewer", "version", "updated_at"])
     if review.evaluation_id and review.evaluation.status == Status.APPROVED:
         evaluation = review.evaluation
         evaluation.status = Status.SPOT_CHECKED
@@ -356,7 +374,7 @@ def review_reopen(*, review: FinanceReview, actor, reason: str) -> FinanceReview
 
     Side effects: review status → draft; the evaluation 财政已抽查 → 部门已审核 with the reason as comment.
     """
-    _require(actor, "evaluations.review_financereview", review, "只有本财政局的财政审核员可以重新打开审核。")
+    _require(actor, "evaluations.view_financereview", review, "只有本财政局的财政审核员可以重新打开审核。")
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError("重新打开审核须说明原因。")
@@ -367,7 +385,8 @@ def review_reopen(*, review: FinanceReview, actor, reason: str) -> FinanceReview
         raise WorkflowError("该年度已定稿，审核记录只读。")
     review.status = FinanceReview.Status.DRAFT
     review.completed_at = None
-    review.save(update_fields=["status", "completed_at", "updated_at"])
+    review.version += 1
+    review.save(update_fields=["status", "completed_at", "version", "updated_at"])
     if review.evaluation_id and review.evaluation.status == Status.SPOT_CHECKED:
         evaluation = review.evaluation
         evaluation.status = Status.APPROVED
@@ -377,13 +396,14 @@ def review_reopen(*, review: FinanceReview, actor, reason: str) -> FinanceReview
 
 
 def can_see_finance_result(user, evaluation) -> bool:
-    """Finance staff see a review at once; units and departments once the year is published."""
+    """Whether ``user`` is shown the finance review of ``evaluation``: a finished review, to whom the policy
+    shows the year's finance results (the bureau's staff at once, units and departments from publication)."""
     review = getattr(evaluation, "review", None)
-    if review is None or review.excluded or review.status != FinanceReview.Status.COMPLETED:
-        return can(user, "evaluations.review_financereview", review) if review else False
-    return evaluation.project.fiscal_year.status == FiscalYear.Status.PUBLISHED or can(
-        user, "evaluations.review_financereview", review
-    )
+    if review is None or review.excluded:
+        return False
+    if review.status != FinanceReview.Status.COMPLETED:
+        return can(user, "evaluations.view_financereview", review)
+    return sees_finance_results(user, evaluation.project.fiscal_year)
 
 
 # --- the drafted opinion ------------------------------------------------------------------------------------
@@ -421,59 +441,3 @@ def draft_opinion(*, project, card: Scorecard) -> str:
         "5. 加强预算绩效管理的建议：",
     ]
     return sanitise_opinion("".join(f"<p>{html.escape(text)}</p>" for text in paragraphs))
-
-
-# --- the year -----------------------------------------------------------------------------------------------
-
-
-def open_reviews(fiscal_year: FiscalYear):
-    return FinanceReview.objects.filter(evaluation__project__fiscal_year=fiscal_year, excluded=False).exclude(
-        status=FinanceReview.Status.COMPLETED
-    )
-
-
-@transaction.atomic
-def fiscal_year_finalise(*, fiscal_year: FiscalYear, actor) -> FiscalYear:
-    """Finalise a year once every sampled review is complete: its records become read-only (but for the admin).
-
-    Side effects: FiscalYear.status → 已定稿.
-    """
-    _require(actor, "evaluations.draw_sample", fiscal_year, "只有本财政局的财政审核员可以定稿。")
-    year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
-    if year.status not in (FiscalYear.Status.OPEN, FiscalYear.Status.CLOSED):
-        raise WorkflowError(f"该年度当前为“{year.get_status_display()}”，不能定稿。")
-    pending = open_reviews(year).count()
-    if pending:
-        raise WorkflowError(f"还有 {pending} 个抽查项目未完成审核，不能定稿。")
-    if not SpotCheckSample.objects.filter(fiscal_year=year).exists():
-        raise WorkflowError("该年度尚未抽取样本，不能定稿。")
-    year.status = FiscalYear.Status.FINALISED
-    year.save(update_fields=["status"])
-    return year
-
-
-@transaction.atomic
-def fiscal_year_publish(*, fiscal_year: FiscalYear, actor) -> FiscalYear:
-    """Publish a finalised year: every approved or spot-checked evaluation becomes 已公开, grades and opinions visible.
-
-    Side effects: FiscalYear.status → 已公开; evaluations → 已公开 with one audit record each.
-    """
-    _require(actor, "evaluations.draw_sample", fiscal_year, "只有本财政局的财政审核员可以公开。")
-    year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
-    if year.status != FiscalYear.Status.FINALISED:
-        raise WorkflowError("请先定稿，再公开。")
-    evaluations = list(
-        ProjectEvaluation.objects.filter(project__fiscal_year=year, status__in=(Status.APPROVED, Status.SPOT_CHECKED))
-    )
-    EvaluationTransition.objects.bulk_create(
-        EvaluationTransition(
-            evaluation=e, from_status=e.status, to_status=Status.PUBLISHED, actor=actor, comment="年度定稿公开"
-        )
-        for e in evaluations
-    )
-    ProjectEvaluation.objects.filter(pk__in=[e.pk for e in evaluations]).update(
-        status=Status.PUBLISHED, updated_at=timezone.now()
-    )
-    year.status = FiscalYear.Status.PUBLISHED
-    year.save(update_fields=["status"])
-    return year

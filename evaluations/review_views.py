@@ -12,23 +12,29 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2.paginators import LazyPaginator
 
 from accounts.models import Organisation
-from accounts.permissions import get_object_for_user
-from accounts.rules import is_finance_reviewer
 from budgets.models import FiscalYear, ProfileLevel1
-from budgets.selectors import fiscal_years_visible_to
 from budgets.tables import percent
+from config.requests import posted_version
 from evaluations.department import department_evaluation_recalculate
-from evaluations.models import DepartmentEvaluation, FinanceReview, Grade, ProjectEvaluation
+from evaluations.models import DepartmentEvaluation, FinanceReview, Grade, ProjectEvaluation, SpotCheckSample
 from evaluations.quality import project_findings
 from evaluations.scorecard import build_scorecard
+from policy.access import can, get_object_for_user
+from policy.rules import is_finance_reviewer
+from policy.scopes import fiscal_years_visible_to
 
+from .lifecycle import (
+    fiscal_year_close,
+    fiscal_year_finalise,
+    fiscal_year_publish,
+    fiscal_year_reopen,
+    open_items,
+    open_reviews,
+)
 from .review import (
     REVIEWABLE,
     accuracy_of,
     draft_opinion,
-    fiscal_year_finalise,
-    fiscal_year_publish,
-    open_reviews,
     review_complete,
     review_reopen,
     review_save,
@@ -40,6 +46,10 @@ from .review import (
 from .review_forms import HUNDRED, DrawForm, IndicatorCheckForm, ReasonForm, ReviewForm
 from .richtext import sanitise_opinion
 from .services import WorkflowError
+
+Status = ProjectEvaluation.Status
+# How many records of each open list the finalising page shows before saying how many more there are.
+CONFIRM_LIST_LIMIT = 20
 
 
 class ReviewBoardTable(tables.Table):
@@ -165,6 +175,10 @@ def review_board(request):
             "filters": {"sample": status_filter, "grade": grade_filter, "department": department_filter},
             "grades": Grade.choices,
             "locked": year.status in FiscalYear.LOCKED,
+            "may_close": can(request.user, "evaluations.close_fiscalyear", year),
+            "may_finalise": can(request.user, "evaluations.finalise_fiscalyear", year),
+            "may_publish": can(request.user, "evaluations.publish_fiscalyear", year),
+            "may_reopen": can(request.user, "evaluations.reopen_fiscalyear", year),
         },
     )
 
@@ -222,7 +236,7 @@ def _review_for(request, pk):
     queryset = FinanceReview.objects.select_related(
         "evaluation__project__unit__parent", "evaluation__project__fiscal_year__profile", "department_evaluation"
     )
-    return get_object_for_user(request.user, queryset, "evaluations.review_financereview", pk=pk)
+    return get_object_for_user(request.user, queryset, "evaluations.view_financereview", pk=pk)
 
 
 def _indicator_forms(project, review, data=None):
@@ -285,6 +299,7 @@ def review_detail(request, pk):
                     reviewer_total=form.cleaned_data["reviewer_total"],
                     checked_scores=checked,
                     card=card,
+                    version=posted_version(request),
                 )
                 if action == "complete":
                     review_complete(review=review, actor=request.user)
@@ -351,19 +366,100 @@ def review_remove_view(request, pk):
     return redirect(f"{reverse('finance:board')}?year={review.evaluation.project.fiscal_year.year}")
 
 
-@login_required
-@require_POST
-def year_finalise_view(request, year):
+def _board_for(fiscal_year):
+    return redirect(f"{reverse('finance:board')}?year={fiscal_year.year}")
+
+
+def _year_action(request, year, action, done: str, **kwargs):
+    """Run one lifecycle service on the user's bureau's ``year`` and go back to the board with its message."""
     _finance_only(request.user)
     fiscal_year = get_object_or_404(fiscal_years_visible_to(request.user), year=year)
-    action = fiscal_year_publish if request.POST.get("action") == "publish" else fiscal_year_finalise
     try:
-        fiscal_year = action(fiscal_year=fiscal_year, actor=request.user)
+        fiscal_year = action(fiscal_year=fiscal_year, actor=request.user, **kwargs)
     except WorkflowError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"{fiscal_year.year}年度{fiscal_year.get_status_display()}。")
-    return redirect(f"{reverse('finance:board')}?year={fiscal_year.year}")
+        messages.success(request, done.format(year=fiscal_year.year, status=fiscal_year.get_status_display()))
+    return _board_for(fiscal_year)
+
+
+@login_required
+@require_POST
+def year_close_view(request, year):
+    """填报中 → 财政审核中."""
+    return _year_action(request, year, fiscal_year_close, "{year}年度填报阶段已结束，进入{status}阶段。")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def year_finalise_view(request, year):
+    """定稿: a confirmation page listing what is still open (SPEC §13), then the finalising on confirmation."""
+    _finance_only(request.user)
+    fiscal_year = get_object_or_404(fiscal_years_visible_to(request.user), year=year)
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        return _year_action(request, year, fiscal_year_finalise, "{year}年度已定稿，全部记录已锁定。")
+    if not can(request.user, "evaluations.finalise_fiscalyear", fiscal_year):
+        messages.error(request, f"该年度当前为“{fiscal_year.get_status_display()}”，不能定稿。")
+        return _board_for(fiscal_year)
+    items = open_items(fiscal_year)
+    return render(
+        request,
+        "evaluations/year_finalise.html",
+        {
+            "year": fiscal_year,
+            "items": items,
+            "counts": items.counts,
+            "total": items.total,
+            "has_sample": SpotCheckSample.objects.filter(fiscal_year=fiscal_year).exists(),
+            "list_limit": CONFIRM_LIST_LIMIT,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def year_publish_view(request, year):
+    """公开: only after 定稿, with a confirmation page of its own."""
+    _finance_only(request.user)
+    fiscal_year = get_object_or_404(fiscal_years_visible_to(request.user), year=year)
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        return _year_action(
+            request, year, fiscal_year_publish, "{year}年度{status}：单位和部门可看到财政抽查审核结果。"
+        )
+    if not can(request.user, "evaluations.publish_fiscalyear", fiscal_year):
+        messages.error(request, "请先定稿，再公开。")
+        return _board_for(fiscal_year)
+    results = ProjectEvaluation.objects.filter(
+        project__fiscal_year=fiscal_year, status__in=(Status.APPROVED, Status.SPOT_CHECKED)
+    )
+    reviewed = FinanceReview.objects.filter(
+        evaluation__project__fiscal_year=fiscal_year, status=FinanceReview.Status.COMPLETED, excluded=False
+    )
+    return render(
+        request,
+        "evaluations/year_publish.html",
+        {
+            "year": fiscal_year,
+            "result_count": results.count(),
+            "reviewed_count": reviewed.count(),
+            "unsubmitted_count": ProjectEvaluation.objects.filter(
+                project__fiscal_year=fiscal_year, status__in=(Status.UNSUBMITTED, Status.INCOMPLETE)
+            ).count(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def year_reopen_view(request, year):
+    """Reopen a finalised or published year, with the reason audited."""
+    return _year_action(
+        request,
+        year,
+        fiscal_year_reopen,
+        "{year}年度已重新打开（{status}），原因已记录。",
+        reason=request.POST.get("reason", ""),
+    )
 
 
 @login_required
@@ -383,12 +479,18 @@ def department_review(request, pk):
         selection=FinanceReview.Selection.MANUAL,
         selection_reason="部门整体支出绩效自评",
     )
-    read_only = review.status == FinanceReview.Status.COMPLETED or evaluation.fiscal_year.status in FiscalYear.LOCKED
+    # A department-wide evaluation is reviewed only once submitted (SPEC §13).
+    not_submitted = evaluation.status not in DepartmentEvaluation.REVIEWABLE
+    read_only = (
+        review.status != FinanceReview.Status.DRAFT
+        or evaluation.fiscal_year.status in FiscalYear.LOCKED
+        or not_submitted
+    )
     initial = {"grade": review.grade, "reviewer_total": review.reviewer_total, "opinion_html": review.opinion_html}
     form = ReviewForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if read_only:
-            messages.error(request, "该审核当前只读。")
+            messages.error(request, "部门尚未提交该自评，提交后才能审核。" if not_submitted else "该审核当前只读。")
         elif form.is_valid():
             try:
                 if review.pk is None:
@@ -400,6 +502,7 @@ def department_review(request, pk):
                     opinion_html=form.cleaned_data["opinion_html"],
                     reviewer_total=form.cleaned_data["reviewer_total"],
                     checked_scores={},
+                    version=posted_version(request) if review.pk else None,
                 )
                 if request.POST.get("action") == "complete":
                     review_complete(review=review, actor=request.user)
@@ -420,6 +523,7 @@ def department_review(request, pk):
             "review": review,
             "form": form,
             "read_only": read_only,
+            "not_submitted": not_submitted,
             "accuracy": accuracy_of(review),
         },
     )

@@ -7,16 +7,32 @@ else with a WorkflowError carrying a Chinese message. Nothing here runs from sav
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.permissions import can
+from budgets.models import FiscalYear
 from evaluations.models import EvaluationTransition, ProjectEvaluation
 from evaluations.scorecard import build_scorecard
 from evaluations.validation import submission_problems
+from policy.access import can
+from policy.locks import YearLocked
 
 Status = ProjectEvaluation.Status
 
 
 class WorkflowError(Exception):
     """A refused transition; ``str(error)`` is the Chinese message for the user."""
+
+
+class StaleActionError(WorkflowError):
+    """Refused because the record changed after the page the actor acted from was loaded (SPEC §13)."""
+
+    def __init__(self, what: str = "该记录"):
+        super().__init__(f"未执行：在您打开页面之后，{what}已被修改。请刷新页面，查看最新内容后再操作。")
+
+
+def require_year_unlocked(fiscal_year_id: int) -> None:
+    """Refuse with the year lock's Chinese message when the (committed) year is 已定稿 or 已公开."""
+    year = FiscalYear.objects.get(pk=fiscal_year_id)
+    if year.status in FiscalYear.LOCKED:
+        raise WorkflowError(str(YearLocked(year)))
 
 
 class SubmissionRefused(WorkflowError):
@@ -80,14 +96,18 @@ def evaluations_recalculate(*, evaluations) -> int:
     return len(rows)
 
 
-def _transition(*, evaluation, actor, allowed_from, to_status, comment="", apply=None):
+def _transition(*, evaluation, actor, allowed_from, to_status, comment="", apply=None, version=None):
     """Move ``evaluation`` to ``to_status`` if it is in ``allowed_from``; ``apply(locked)`` sets further fields.
 
     The row is locked and re-read first, so the check sees the committed state and two people acting at once
     cannot both move it; nothing is written, in memory or in the database, when the move is refused.
+    ``version`` is the project's version the actor saw; a move from an older page raises StaleActionError.
     """
     with transaction.atomic():
         locked = ProjectEvaluation.objects.select_for_update().select_related("project").get(pk=evaluation.pk)
+        require_year_unlocked(locked.project.fiscal_year_id)
+        if version is not None and locked.project.version != version:
+            raise StaleActionError("该项目的自评内容")
         if locked.status not in allowed_from:
             allowed = "、".join(str(Status(s).label) for s in allowed_from)
             raise WorkflowError(f"当前状态为“{locked.get_status_display()}”，不能执行此操作（仅限“{allowed}”状态）。")
@@ -103,7 +123,9 @@ def _transition(*, evaluation, actor, allowed_from, to_status, comment="", apply
 
 
 def _require(actor, perm, evaluation, message):
+    """Refuse unless ``actor`` holds ``perm``; a locked year is named as the reason before the role is."""
     if not can(actor, perm, evaluation):
+        require_year_unlocked(evaluation.project.fiscal_year_id)
         raise WorkflowError(message)
 
 
@@ -132,8 +154,12 @@ def evaluation_submit(*, evaluation: ProjectEvaluation, actor) -> ProjectEvaluat
     )
 
 
-def evaluation_return(*, evaluation: ProjectEvaluation, actor, reason: str) -> ProjectEvaluation:
+def evaluation_return(
+    *, evaluation: ProjectEvaluation, actor, reason: str, version: int | None = None
+) -> ProjectEvaluation:
     """Return a submitted self-evaluation to its unit with the department's reason.
+
+    ``version``: the project version the reviewer's page showed (StaleActionError when it changed since).
 
     Side effects: status → 已退回, return_reason stored, audit record written.
     """
@@ -153,11 +179,16 @@ def evaluation_return(*, evaluation: ProjectEvaluation, actor, reason: str) -> P
         to_status=Status.RETURNED,
         comment=reason,
         apply=apply,
+        version=version,
     )
 
 
-def evaluation_approve(*, evaluation: ProjectEvaluation, actor, comment: str = "") -> ProjectEvaluation:
+def evaluation_approve(
+    *, evaluation: ProjectEvaluation, actor, comment: str = "", version: int | None = None
+) -> ProjectEvaluation:
     """Approve a submitted self-evaluation on behalf of the department.
+
+    ``version``: the project version the reviewer's page showed (StaleActionError when it changed since).
 
     Side effects: status → 部门已审核, approved_at set, audit record written.
     """
@@ -174,6 +205,7 @@ def evaluation_approve(*, evaluation: ProjectEvaluation, actor, comment: str = "
         to_status=Status.APPROVED,
         comment=comment.strip(),
         apply=apply,
+        version=version,
     )
 
 

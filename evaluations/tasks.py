@@ -23,7 +23,11 @@ logger = logging.getLogger(__name__)
 )
 def export_report(*, export_id: int):
     """Build one ReportExport; a repeated delivery leaves a finished export alone and rebuilds an unfinished one."""
-    export = ReportExport.objects.filter(pk=export_id).select_related("fiscal_year", "department").first()
+    export = (
+        ReportExport.objects.filter(pk=export_id)
+        .select_related("fiscal_year", "department", "owner__organisation")
+        .first()
+    )
     if export is None:
         logger.warning("export %s no longer exists", export_id)
         return

@@ -8,11 +8,13 @@ from django.shortcuts import redirect, render
 from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import get_object_for_user
-from accounts.rules import is_department_reviewer
 from budgets.models import Project
-from budgets.selectors import fiscal_years_visible_to, project_list_rows
+from budgets.selectors import project_list_rows
 from budgets.tables import ProjectTable
+from config.requests import posted_version
+from policy.access import get_object_for_user
+from policy.rules import is_department_reviewer
+from policy.scopes import fiscal_years_visible_to
 
 from .models import ProjectEvaluation
 from .quality import project_findings_by_id
@@ -75,7 +77,12 @@ def _evaluation_for(request, pk, perm):
 def evaluation_approve_view(request, pk):
     evaluation = _evaluation_for(request, pk, "evaluations.approve_projectevaluation")
     try:
-        evaluation_approve(evaluation=evaluation, actor=request.user, comment=request.POST.get("comment", ""))
+        evaluation_approve(
+            evaluation=evaluation,
+            actor=request.user,
+            comment=request.POST.get("comment", ""),
+            version=posted_version(request),
+        )
     except WorkflowError as error:
         messages.error(request, str(error))
     else:
@@ -89,7 +96,12 @@ def evaluation_approve_view(request, pk):
 def evaluation_return_view(request, pk):
     evaluation = _evaluation_for(request, pk, "evaluations.return_projectevaluation")
     try:
-        evaluation_return(evaluation=evaluation, actor=request.user, reason=request.POST.get("reason", ""))
+        evaluation_return(
+            evaluation=evaluation,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            version=posted_version(request),
+        )
     except WorkflowError as error:
         messages.error(request, str(error))
     else:

@@ -29,11 +29,13 @@ from evaluations.richtext import opinion_paragraphs, sanitise_opinion
 from evaluations.services import evaluation_recalculate
 from indicators.models import Indicator
 from indicators.parsing import clean_text
+from policy.locks import YearLocked, year_unlocked
 
 from .readers.standard_table import plain_number
 from .records import (
     CREATED,
     ERROR,
+    IMPORTED_YEAR_NOTE,
     UNCHANGED,
     UPDATED,
     WARNING,
@@ -155,8 +157,11 @@ def _fiscal_year(ctx: _Context, number: int, layout: str, department_profile: Ru
         else department_profile or (previous.profile if previous else None)
     ) or RuleProfile.objects.get(code="national")
     ctx.outcome.changes.append(Change(CREATED, "年度", f"{number} 年度（{profile}）"))
+    ctx.outcome.problems.append(Problem(WARNING, IMPORTED_YEAR_NOTE.format(number=number)))
+    # Not published on arrival: a year is locked once finalised (SPEC §13), and a past year comes in as many
+    # workbooks, one per table; finance finalises and publishes it when the last one is in.
     return FiscalYear.objects.create(
-        finance_bureau=ctx.bureau, year=number, profile=profile, status=FiscalYear.Status.PUBLISHED
+        finance_bureau=ctx.bureau, year=number, profile=profile, status=FiscalYear.Status.CLOSED
     )
 
 
@@ -702,33 +707,35 @@ def apply_result(result: ReadResult, *, bureau: Organisation, year: int | None =
         with transaction.atomic():
             ctx = _Context(bureau=bureau, outcome=outcome)
             fiscal_year = _fiscal_year(ctx, number, _layout(result), _department_profile(result))
-            fund_order = _fund_order(fiscal_year.profile)
-            for record in result.projects:
-                _apply_project(ctx, fiscal_year, record, fund_order)
-            # After the projects: 目标实现 counts the department's project indicators.
-            for department_record in result.departments:
-                _apply_department(ctx, fiscal_year, department_record)
-            if result.summary_rows:
-                for row in result.summary_rows:
-                    _apply_summary_row(ctx, fiscal_year, row)
-                _update_sample_ratio(fiscal_year)
-            _quality_findings(ctx)
+            # Written as if open, to learn what the file would change; a finalised year that existed before is
+            # refused below whenever anything would change, and the transaction is rolled back (SPEC §13).
+            with year_unlocked(fiscal_year):
+                fund_order = _fund_order(fiscal_year.profile)
+                for record in result.projects:
+                    _apply_project(ctx, fiscal_year, record, fund_order)
+                # After the projects: 目标实现 counts the department's project indicators.
+                for department_record in result.departments:
+                    _apply_department(ctx, fiscal_year, department_record)
+                if result.summary_rows:
+                    for row in result.summary_rows:
+                        _apply_summary_row(ctx, fiscal_year, row)
+                    _update_sample_ratio(fiscal_year)
+                _quality_findings(ctx)
             year_existed = not any(c.kind == "年度" for c in outcome.changes)
             if (
                 year_existed
                 and fiscal_year.status in FiscalYear.LOCKED
                 and any(c.action != UNCHANGED for c in outcome.changes)
             ):
-                outcome.problems.append(
-                    Problem(
-                        WARNING,
-                        f"{number} 年度的状态是“{fiscal_year.get_status_display()}”：导入会修改该年度已定稿的数据。",
-                    )
-                )
+                outcome.problems.append(Problem(ERROR, f"{YearLocked(fiscal_year)} 没有导入任何数据。"))
             if dry_run or outcome.errors:
                 transaction.set_rollback(True)
             else:
                 outcome.committed = True
+    except YearLocked as exc:
+        # A year that existed before the import and is finalised: nothing of it changes (SPEC §13).
+        outcome.committed = False
+        outcome.problems.append(Problem(ERROR, f"{exc} 没有导入任何数据。"))
     except DatabaseError as exc:
         outcome.committed = False
         outcome.problems.append(Problem(ERROR, f"写入数据库时出错，没有导入任何数据（{type(exc).__name__}）。"))

@@ -228,3 +228,10 @@ class Outcome:
             "new_organisations": list(self.new_organisations),
             "problems": [p.as_dict() for p in self.problems],
         }
+
+
+# Said when an import creates a year: it arrives 财政审核中, not 已公开 (imports.apply._fiscal_year says why).
+IMPORTED_YEAR_NOTE = (
+    "{number} 年度由本次导入新建，状态为“财政审核中”：全部导入并核对后，由财政审核员定稿、公开，"
+    "单位和部门才能看到财政抽查审核结果。"
+)

@@ -50,7 +50,7 @@ from evaluations.models import ProjectEvaluation
 from indicators.models import Indicator
 from indicators.parsing import clean_text, is_placeholder, parse_decimal, parse_measure, qualitative_label_from_text
 
-from .records import CREATED, UNCHANGED, UPDATED, Change, Outcome
+from .records import CREATED, IMPORTED_YEAR_NOTE, UNCHANGED, UPDATED, WARNING, Change, Outcome, Problem
 
 BATCH_SIZE = 500
 # Key under which each row dict carries its RowState while import-export works on it.
@@ -489,10 +489,12 @@ class FlatContext:
                 .first()
             )
             profile = latest.profile if latest else RuleProfile.objects.get(code="national")
+            # Not published on arrival: see imports.apply._fiscal_year.
             found = FiscalYear.objects.create(
-                finance_bureau=self.bureau, year=number, profile=profile, status=FiscalYear.Status.PUBLISHED
+                finance_bureau=self.bureau, year=number, profile=profile, status=FiscalYear.Status.CLOSED
             )
             self.outcome.changes.append(Change(CREATED, "年度", f"{number} 年度（{profile}）"))
+            self.outcome.problems.append(Problem(WARNING, IMPORTED_YEAR_NOTE.format(number=number)))
             self.created_years.add(number)
         self.years[number] = found
         return found

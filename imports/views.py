@@ -8,8 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import can, get_object_for_user
 from budgets.models import FiscalYear, RuleProfile
+from policy.access import can, get_object_for_user
+from policy.scopes import rule_profiles_for
 
 from . import service
 from .forms import UploadForm
@@ -33,7 +34,7 @@ def import_list(request):
         )
         return redirect("imports:detail", pk=record.pk)
     records = ImportRecord.objects.filter(finance_bureau=bureau).select_related("uploaded_by")[:50]
-    profiles = RuleProfile.objects.order_by("pk")
+    profiles = rule_profiles_for(request.user).order_by("pk")
     return render(request, "imports/import_list.html", {"form": form, "records": records, "profiles": profiles})
 
 
@@ -80,7 +81,7 @@ def template_download(request, profile):
     bureau = _bureau(request.user)
     from .readers.flat import flat_template_xlsx
 
-    chosen = RuleProfile.objects.filter(code=profile).first()
+    chosen = rule_profiles_for(request.user).filter(code=profile).first()
     if chosen is None:
         latest = FiscalYear.objects.filter(finance_bureau=bureau).order_by("-year").first()
         chosen = latest.profile if latest else RuleProfile.objects.get(code="national")

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from accounts.models import Organisation
 from audit.history import AuditedManager, AuditRecords
 from budgets.models import AMOUNT, POINTS, Project
 from evaluations import scoring
@@ -45,12 +46,35 @@ class LibraryIndicator(models.Model):
     suggested_target = models.CharField("参考指标值", max_length=200, blank=True)
     description = models.TextField("指标解释", blank=True)
     is_active = models.BooleanField("启用", default=True)
+    # SPEC §12: an entry belongs to one bureau's library, or (null) to the shared one every bureau only reads.
+    finance_bureau = models.ForeignKey(
+        Organisation,
+        verbose_name="所属财政局",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="library_indicators",
+        limit_choices_to={"kind": Organisation.Kind.FINANCE_BUREAU},
+        help_text="留空为各财政局共用的指标（各局管理员只能查看）；填写后只有该财政局的管理员可以修改。",
+    )
 
     class Meta:
         verbose_name = "指标库指标"
         verbose_name_plural = "指标库"
         ordering = ["level1", "level2", "name"]
-        constraints = [models.UniqueConstraint(fields=["level1", "level2", "name"], name="libraryindicator_unique")]
+        # Unique within the shared library and within each bureau's own: one bureau's entry never blocks another's.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["level1", "level2", "name"],
+                condition=Q(finance_bureau__isnull=True),
+                name="libraryindicator_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["finance_bureau", "level1", "level2", "name"],
+                condition=Q(finance_bureau__isnull=False),
+                name="libraryindicator_unique_per_bureau",
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -151,8 +175,14 @@ class Indicator(models.Model):
         return _with_sign_and_unit(self.target_text, self.sign, self.unit, self.target_value)
 
     @property
+    def actual_as_written(self):
+        """实际完成值 as the Sichuan form prints it: the text as typed, else the 定性 label (a label-only row)."""
+        return self.actual_text if self.actual_text.strip() else self.get_actual_label_display()
+
+    @property
     def actual_display(self):
-        return _with_sign_and_unit(self.actual_text, "", self.unit, self.actual_value)
+        """实际完成值 in the national table's one cell: ``actual_as_written``, a bare number with its unit ("95%")."""
+        return _with_sign_and_unit(self.actual_as_written, "", self.unit, self.actual_value)
 
     @property
     def is_blank(self):

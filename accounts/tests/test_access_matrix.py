@@ -1,4 +1,6 @@
-"""Every URL as every demo role and as an anonymous visitor: who gets what (deny by default).
+"""Every URL as every demo role and as an anonymous visitor: who gets what in an open year (deny by default).
+
+policy/tests/test_access_walk.py walks the same URLs in every state of the year, as another bureau too.
 
 The objects are 2025 drafts of the demo data: one of 东莞市技师学院 (the `unit` account's) and one of
 东莞市社会保险基金管理中心 (`unit2`'s). Every named URL of the site must appear in MATRIX, so a new page
@@ -46,7 +48,12 @@ MATRIX = {
     "department:return": ("post", "department", (403, 403, 403, 302, 403)),
     "finance:board": ("get", None, (403, 403, 403, 200, 403)),
     "finance:draw": ("post", "year", (403, 403, 403, 302, 403)),
-    "finance:finalise": ("post", "year", (403, 403, 403, 302, 403)),
+    "finance:close": ("post", "year", (403, 403, 403, 302, 403)),
+    # The confirmation page listing what is still open; finalising itself needs confirm=1 (policy/tests).
+    "finance:finalise": ("get", "year", (403, 403, 403, 200, 403)),
+    # Publishing an open year: finance is sent back to the board with "请先定稿".
+    "finance:publish": ("get", "year", (403, 403, 403, 302, 403)),
+    "finance:reopen_year": ("post", "year", (403, 403, 403, 302, 403)),
     "finance:sample_add": ("post", "evaluation", (403, 403, 403, 302, 403)),
     "finance:review": ("get", "review", (403, 403, 403, 200, 403)),
     "finance:reopen": ("post", "review", (403, 403, 403, 302, 403)),

@@ -5,15 +5,11 @@ from decimal import Decimal
 import pytest
 
 from budgets.models import BudgetLine, FiscalYear
-from budgets.selectors import (
-    fiscal_years_visible_to,
-    project_list_rows,
-    projects_visible_to,
-    units_visible_to,
-)
+from budgets.selectors import project_list_rows
 from budgets.services import project_create
 from evaluations.models import ProjectEvaluation
 from evaluations.tests.factories import FiscalYearFactory
+from policy.scopes import fiscal_years_visible_to, projects_visible_to, units_visible_to
 
 DONGGUAN_PROJECTS = ["人社局信息化经费", "实验中学校舍维修", "技师学院培训经费", "社保经办经费"]
 DONGGUAN_UNITS = [

@@ -378,11 +378,13 @@ def draft_project_report(project) -> ProjectReport:
 
 
 def _department_projects(fiscal_year, department):
+    """The department's projects of the year that reached 已提交 (SPEC §13): a draft is no part of the statement."""
     from budgets.models import Project
+    from evaluations.models import ProjectEvaluation
 
     return list(
         Project.objects.of_department(department)
-        .filter(fiscal_year=fiscal_year)
+        .filter(fiscal_year=fiscal_year, evaluation__status__in=ProjectEvaluation.REACHED_SUBMISSION)
         .select_related("fiscal_year__profile", "unit__parent", "evaluation")
         .prefetch_related("budget_lines", "indicators", "fiscal_year__profile__level1_categories")
     )
@@ -393,7 +395,9 @@ def _department_result(fiscal_year, department) -> Paragraph:
 
     from .department_table import _load, build_department_table
 
-    evaluation = DepartmentEvaluation.objects.filter(fiscal_year=fiscal_year, department=department).first()
+    evaluation = DepartmentEvaluation.objects.filter(
+        fiscal_year=fiscal_year, department=department, status__in=DepartmentEvaluation.REACHED_SUBMISSION
+    ).first()
     if evaluation is None:
         return Paragraph(placeholder(f"{fiscal_year.year}年度部门整体支出绩效自评情况（如未开展，请删除本段）"))
     table = build_department_table(_load(evaluation))
@@ -460,7 +464,7 @@ def draft_department_statement(fiscal_year, department) -> DepartmentStatement:
             project_figures[project.name] = points_text(fig.total)
         results.append(Paragraph(f"所有项目绩效自评表详见“附件：{year}年度项目支出绩效自评表”。"))
     else:
-        results.append(Paragraph(placeholder(f"{year}年度项目支出绩效自评情况（系统中尚无本部门项目）")))
+        results.append(Paragraph(placeholder(f"{year}年度项目支出绩效自评情况（系统中尚无本部门已提交的项目）")))
     other = [Paragraph(placeholder("其他需要说明的问题（如无，请写明“无”）"))]
     return DepartmentStatement(
         title=f"关于{year}年度预算绩效情况说明",

@@ -277,7 +277,7 @@ def _indicator_rows(profile, card, flags) -> list[IndicatorRow]:
                 sign=SICHUAN_SIGNS.get(ind.sign, ind.sign) if sichuan else "",
                 target=ind.target_text if sichuan else ind.target_display,
                 unit=ind.unit if sichuan else "",
-                actual=ind.actual_text if sichuan else ind.actual_display,
+                actual=ind.actual_as_written if sichuan else ind.actual_display,
                 weight=ind.weight,
                 score=line.score,
                 computed_score=computed,

@@ -8,7 +8,7 @@ from io import BytesIO
 
 from accounts.models import Organisation
 from budgets.models import FiscalYear, Project
-from evaluations.models import DepartmentEvaluation, FinanceReview
+from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation
 from evaluations.richtext import opinion_paragraphs
 
 from .excel import safe_text
@@ -17,6 +17,8 @@ from .pdf import render_pdf
 # 项目名称 of the department-wide self-evaluation's row (seed 000, row 1).
 DEPARTMENT_WIDE_NAME = "部门整体支出绩效自评"
 HEADERS = ("序号", "主管部门", "预算单位", "项目名称", "自评结果", "财政抽查审核结果", "财政抽查审核意见")
+# What the two finance columns print for a reader who may not see the year's finance results yet (SPEC §12).
+NOT_PUBLISHED = "未公开"
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,10 @@ class SummaryRow:
     unit: str  # 预算单位
     project_name: str
     self_grade: str  # 自评结果
-    finance_grade: str  # 财政抽查审核结果 (empty unless a completed, non-excluded review)
+    finance_grade: str  # 财政抽查审核结果 (empty unless a completed, non-excluded review; 未公开 when withheld)
     opinion_html: str  # 财政抽查审核意见 as stored (sanitised on save; the PDF template sanitises it again)
     opinion_paragraphs: tuple[str, ...]  # its text, paragraph by paragraph (what Excel shows)
+    finance_withheld: bool = False  # the reader may not see the year's finance results yet: both cells 未公开
 
     @property
     def cells(self) -> tuple:
@@ -40,7 +43,7 @@ class SummaryRow:
             self.project_name,
             self.self_grade,
             self.finance_grade,
-            "\n".join(self.opinion_paragraphs),
+            NOT_PUBLISHED if self.finance_withheld else "\n".join(self.opinion_paragraphs),
         )
 
 
@@ -81,13 +84,22 @@ def _order_key(*, department, unit, sort_order, department_wide, name, pk):
 REVIEW_FIELDS = ("excluded", "status", "grade", "opinion_html")
 
 
-def build_summary(*, fiscal_year: FiscalYear, department: Organisation | None = None) -> SummarySheet:
+def build_summary(
+    *, fiscal_year: FiscalYear, department: Organisation | None = None, finance_results: bool = True
+) -> SummarySheet:
     """The summary sheet of ``fiscal_year``, for one 主管部门 or (without ``department``) the whole bureau.
 
-    Two queries of plain tuples (a summary runs to thousands of rows: model instances cost more than the rest).
+    It lists only the records that reached 已提交 (SPEC §13): a draft never submitted is no row of it. Without
+    ``finance_results`` (``policy.access.sees_finance_results`` of the reader) the reviews are not even read and
+    both finance columns print 未公开, the layout unchanged. Two queries of plain tuples (a summary runs to
+    thousands of rows: model instances cost more than the rest).
     """
-    projects = Project.objects.filter(fiscal_year=fiscal_year)
-    department_evaluations = DepartmentEvaluation.objects.filter(fiscal_year=fiscal_year)
+    projects = Project.objects.filter(
+        fiscal_year=fiscal_year, evaluation__status__in=ProjectEvaluation.REACHED_SUBMISSION
+    )
+    department_evaluations = DepartmentEvaluation.objects.filter(
+        fiscal_year=fiscal_year, status__in=DepartmentEvaluation.REACHED_SUBMISSION
+    )
     if department is not None:
         projects = projects.of_department(department)
         department_evaluations = department_evaluations.filter(department=department)
@@ -101,6 +113,7 @@ def build_summary(*, fiscal_year: FiscalYear, department: Organisation | None = 
         return found
 
     entries = []
+    review_fields = REVIEW_FIELDS if finance_results else ()
     evaluation_rows = department_evaluations.values_list(
         "pk",
         "sort_order",
@@ -108,7 +121,7 @@ def build_summary(*, fiscal_year: FiscalYear, department: Organisation | None = 
         "computed_grade",
         "department_id",
         "department__name",
-        *(f"review__{field}" for field in REVIEW_FIELDS),
+        *(f"review__{field}" for field in review_fields),
     )
     for pk, sort_order, claimed_grade, computed_grade, dept_pk, dept_name, *review in evaluation_rows:
         dept = org(dept_pk, dept_name)
@@ -130,14 +143,13 @@ def build_summary(*, fiscal_year: FiscalYear, department: Organisation | None = 
         "unit__kind",
         "unit__parent_id",
         "unit__parent__name",
-        "evaluation__pk",
         "evaluation__claimed_grade",
         "evaluation__computed_grade",
-        *(f"evaluation__review__{field}" for field in REVIEW_FIELDS),
+        *(f"evaluation__review__{field}" for field in review_fields),
     )
     for row in project_rows:
         pk, name, sort_order, unit_pk, unit_name, unit_kind, parent_pk, parent_name = row[:8]
-        evaluation_pk, claimed_grade, computed_grade, *review = row[8:]
+        claimed_grade, computed_grade, *review = row[8:]
         unit = org(unit_pk, unit_name)
         dept = unit if unit_kind == Organisation.Kind.DEPARTMENT else org(parent_pk, parent_name)
         key = _order_key(
@@ -148,13 +160,12 @@ def build_summary(*, fiscal_year: FiscalYear, department: Organisation | None = 
             name=name,
             pk=pk,
         )
-        self_grade = (claimed_grade or computed_grade) if evaluation_pk is not None else ""
-        entries.append((key, dept, unit, name, self_grade, review))
+        entries.append((key, dept, unit, name, claimed_grade or computed_grade, review))
     entries.sort(key=lambda entry: entry[0])
 
     rows = []
     for number, (_, dept, unit, name, self_grade, review) in enumerate(entries, start=1):
-        finance_grade, opinion = _review_result(*review)
+        finance_grade, opinion = _review_result(*review) if finance_results else (NOT_PUBLISHED, "")
         rows.append(
             SummaryRow(
                 number=number,
@@ -165,6 +176,7 @@ def build_summary(*, fiscal_year: FiscalYear, department: Organisation | None = 
                 finance_grade=finance_grade,
                 opinion_html=opinion,
                 opinion_paragraphs=tuple(opinion_paragraphs(opinion)) if opinion else (),
+                finance_withheld=not finance_results,
             )
         )
     owner = department.name if department is not None else fiscal_year.finance_bureau.name

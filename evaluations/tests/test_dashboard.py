@@ -9,11 +9,13 @@ The year below (东莞, 2024) is small enough to count by hand:
 | 实训基地 | 技师学院 | spot-checked | 91 优 (computed) | 150 → 140 + 50 → 50 (95%) | completed 优 |
 | 档案整理 | 技师学院 | published | — / 中 (stated) | 0 → 0 (无预算数据) | — |
 | 信息系统 | 社保中心 | approved | 59.5 差 (stated) | 100 → 59.999 (59.999%) | drawn, then taken out of the sample |
-| 草稿项目 | 社保中心 | draft | 99 优 | 100 → 100 | — (never counted) |
-| 待审项目 | 社保中心 | submitted | 98 优 | 100 → 100 | — (never counted) |
+| 草稿项目 | 社保中心 | draft | 99 优 | 100 → 100 | — (never counted: it did not reach 已提交) |
+| 待审项目 | 社保中心 | submitted | 98 优 (stated) | 100 → 100 (100%) | — |
 | 校舍维修 | 实验中学 (教育局) | approved | 70 中 (stated) | 100 → 60 (60%) | completed 中 |
 
 plus 人社局's department-wide self-evaluation (approved, 良, finance 良, completed) and 教育局's (a draft).
+Counted are the records that reached 已提交 (SPEC §13): 8 of them, 7 projects and one department-wide. The year
+is 填报中, so its finance results are the finance bureau's alone: departments see no finance grade (SPEC §12).
 """
 
 import json
@@ -177,12 +179,12 @@ def test_grades_put_self_grades_beside_completed_finance_grades_with_the_departm
     grades = grade_distribution(user=cast.finance_reviewer, fiscal_year=evaluated_year)
 
     assert grades.rows == [
-        GradeRow("优", self_projects=2, self_department_wide=0, finance_projects=1, finance_department_wide=0),
+        GradeRow("优", self_projects=3, self_department_wide=0, finance_projects=1, finance_department_wide=0),
         GradeRow("良", self_projects=1, self_department_wide=1, finance_projects=1, finance_department_wide=1),
         GradeRow("中", self_projects=2, self_department_wide=0, finance_projects=1, finance_department_wide=0),
         GradeRow("差", self_projects=1, self_department_wide=0, finance_projects=0, finance_department_wide=0),
     ]
-    assert (grades.records, grades.department_wide, grades.self_total, grades.finance_total) == (7, 1, 7, 4)
+    assert (grades.records, grades.department_wide, grades.self_total, grades.finance_total) == (8, 1, 8, 4)
     # 办学经费's review is still in progress: its 中 is not a finance grade yet; 信息系统 left the sample.
     assert (grades.finance_in_progress, grades.without_self_grade) == (1, 0)
 
@@ -191,15 +193,15 @@ def test_execution_rates_are_bucketed_from_the_sum_of_the_fund_rows(cast, evalua
     execution = execution_rate_distribution(user=cast.finance_reviewer, fiscal_year=evaluated_year)
 
     assert (execution.projects, execution.buckets) == (
-        6,
+        7,
         [
-            ExecutionBucket("<60%", 1, D("16.67")),
-            ExecutionBucket("60%–80%", 1, D("16.67")),
-            ExecutionBucket("80%–90%", 1, D("16.67")),
+            ExecutionBucket("<60%", 1, D("14.29")),
+            ExecutionBucket("60%–80%", 1, D("14.29")),
+            ExecutionBucket("80%–90%", 1, D("14.29")),
             ExecutionBucket("90%–95%", 0, D("0.00")),
-            ExecutionBucket("95%–100%", 1, D("16.67")),
-            ExecutionBucket("≥100%", 1, D("16.67")),
-            ExecutionBucket("无预算数据", 1, D("16.67")),
+            ExecutionBucket("95%–100%", 1, D("14.29")),
+            ExecutionBucket("≥100%", 2, D("28.57")),
+            ExecutionBucket("无预算数据", 1, D("14.29")),
         ],
     )
 
@@ -207,8 +209,8 @@ def test_execution_rates_are_bucketed_from_the_sum_of_the_fund_rows(cast, evalua
 def test_the_bureau_ranks_its_departments_by_average_total_and_by_share_of_excellent(cast, evaluated_year):
     ranking = score_ranking(user=cast.finance_reviewer, fiscal_year=evaluated_year)
 
-    # 人社局: (95 + 85 + 91 + 59.5) / 4 = 82.625 → 82.63; 档案整理 has no total but has a grade (2 优 of 5).
-    hrss = RankingRow("东莞市人力资源和社会保障局", 5, 4, D("82.63"), 5, 2, D("40.00"))
+    # 人社局: (95 + 85 + 91 + 59.5 + 98) / 5 = 85.70; 档案整理 has no total but has a grade (3 优 of 6).
+    hrss = RankingRow("东莞市人力资源和社会保障局", 6, 5, D("85.70"), 6, 3, D("50.00"))
     education = RankingRow("东莞市教育局", 1, 1, D("70.00"), 1, 0, D("0.00"))
     assert (ranking.by_average, ranking.by_excellent_share) == ([hrss, education], [hrss, education])
 
@@ -217,13 +219,13 @@ def test_coverage_counts_sampled_graded_and_completed_per_department_and_the_dep
     coverage = sample_coverage(user=cast.finance_reviewer, fiscal_year=evaluated_year)
 
     assert coverage.rows == [
-        CoverageRow("东莞市人力资源和社会保障局", approved=5, sampled=3, graded=3, completed=2),
-        CoverageRow("东莞市教育局", approved=1, sampled=1, graded=1, completed=1),
-        CoverageRow("部门整体支出绩效自评", approved=1, sampled=1, graded=1, completed=1),
+        CoverageRow("东莞市人力资源和社会保障局", counted=6, sampled=3, graded=3, completed=2),
+        CoverageRow("东莞市教育局", counted=1, sampled=1, graded=1, completed=1),
+        CoverageRow("部门整体支出绩效自评", counted=1, sampled=1, graded=1, completed=1),
     ]
     assert (coverage.total, coverage.total.sampled_share, coverage.total.completed_share) == (
-        CoverageRow("合计", approved=7, sampled=5, graded=5, completed=4),
-        D("71.43"),
+        CoverageRow("合计", counted=8, sampled=5, graded=5, completed=4),
+        D("62.50"),
         D("80.00"),
     )
 
@@ -252,7 +254,8 @@ def test_findings_are_summed_by_rule_most_frequent_first(cast, evaluated_year):
     assert (len(findings.rows), findings.findings, findings.projects_checked, findings.projects_with_findings) == (
         len(PROJECT_RULE_LABELS),
         21,
-        6,
+        7,
+        # 待审项目 has nothing to report.
         6,
     )
 
@@ -266,7 +269,7 @@ def test_a_department_reviewer_ranks_the_units_of_their_department_only(cast, ev
     assert [(row.name, row.average_total, row.excellent_share) for row in ranking.by_average] == [
         ("东莞市人力资源和社会保障局", D("95.00"), D("100.00")),
         ("东莞市技师学院", D("88.00"), D("33.33")),
-        ("东莞市社会保险基金管理中心", D("59.50"), D("0.00")),
+        ("东莞市社会保险基金管理中心", D("78.75"), D("50.00")),
     ]
 
 
@@ -275,12 +278,12 @@ def test_a_department_reviewers_coverage_lists_the_department_first_then_its_uni
 
     assert (coverage.rows, coverage.total) == (
         [
-            CoverageRow("东莞市人力资源和社会保障局", approved=1, sampled=1, graded=1, completed=1),
-            CoverageRow("东莞市技师学院", approved=3, sampled=2, graded=2, completed=1),
-            CoverageRow("东莞市社会保险基金管理中心", approved=1, sampled=0, graded=0, completed=0),
-            CoverageRow("部门整体支出绩效自评", approved=1, sampled=1, graded=1, completed=1),
+            CoverageRow("东莞市人力资源和社会保障局", counted=1, sampled=1, graded=1, completed=1),
+            CoverageRow("东莞市技师学院", counted=3, sampled=2, graded=2, completed=1),
+            CoverageRow("东莞市社会保险基金管理中心", counted=2, sampled=0, graded=0, completed=0),
+            CoverageRow("部门整体支出绩效自评", counted=1, sampled=1, graded=1, completed=1),
         ],
-        CoverageRow("合计", approved=6, sampled=4, graded=4, completed=3),
+        CoverageRow("合计", counted=7, sampled=4, graded=4, completed=3),
     )
 
 
@@ -295,12 +298,12 @@ def test_a_department_reviewer_never_sees_another_departments_numbers(cast, eval
         dashboard.findings.projects_checked,
     )
 
-    # 教育局's own department-wide evaluation is a draft: not counted.
+    # 教育局's own department-wide evaluation is a draft: not counted. 校舍维修's finance 中 is not published yet.
     assert seen == (
-        [("优", 0, 0), ("良", 0, 0), ("中", 1, 1), ("差", 0, 0)],
+        [("优", 0, 0), ("良", 0, 0), ("中", 1, 0), ("差", 0, 0)],
         [("60%–80%", 1)],
         [RankingRow("东莞市实验中学", 1, 1, D("70.00"), 1, 0, D("0.00"))],
-        [CoverageRow("东莞市实验中学", approved=1, sampled=1, graded=1, completed=1)],
+        [CoverageRow("东莞市实验中学", counted=1, sampled=1, graded=1, completed=1)],
         1,
     )
 
@@ -323,7 +326,7 @@ def test_another_bureaus_finance_reviewer_sees_nothing_of_this_bureau(cast, eval
 # --- years ------------------------------------------------------------------------------------------------------
 
 
-def test_the_default_year_is_the_newest_with_signed_off_evaluations_not_a_newer_year_of_drafts(
+def test_the_default_year_is_the_newest_with_submitted_evaluations_not_a_newer_year_of_drafts(
     cast, org, evaluated_year
 ):
     newer = FiscalYearFactory(finance_bureau=org.bureau, year=2025)
@@ -335,7 +338,7 @@ def test_the_default_year_is_the_newest_with_signed_off_evaluations_not_a_newer_
     assert ([y.year for y in years], chosen) == ([2025, 2024], evaluated_year)
 
 
-def test_without_any_signed_off_evaluation_the_default_is_the_newest_year(cast, org, year):
+def test_without_any_submitted_evaluation_the_default_is_the_newest_year(cast, org, year):
     FiscalYearFactory(finance_bureau=org.bureau, year=2023)
 
     chosen = default_year(cast.department_reviewer, dashboard_years(cast.department_reviewer))
@@ -354,7 +357,7 @@ def test_chart_data_turns_decimals_into_numbers_only_for_the_chart(cast, evaluat
     assert (data["average"], data["coverage"]) == (
         {
             "labels": ["东莞市人力资源和社会保障局", "东莞市技师学院", "东莞市社会保险基金管理中心"],
-            "series": [{"label": "平均自评得分", "data": [95.0, 88.0, 59.5]}],
+            "series": [{"label": "平均自评得分", "data": [95.0, 88.0, 78.75]}],
         },
         {
             "labels": [
@@ -367,10 +370,10 @@ def test_chart_data_turns_decimals_into_numbers_only_for_the_chart(cast, evaluat
                 {"label": "已完成审核", "data": [1, 1, 0, 1]},
                 {"label": "已评定等级、审核中", "data": [0, 1, 0, 0]},
                 {"label": "抽中、未评定等级", "data": [0, 0, 0, 0]},
-                {"label": "未抽中", "data": [0, 1, 1, 0]},
+                {"label": "未抽中", "data": [0, 1, 2, 0]},
             ],
             "sampled": [1, 2, 0, 1],
-            "approved": [1, 3, 1, 1],
+            "approved": [1, 3, 2, 1],
         },
     )
 
@@ -408,9 +411,9 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client, evaluated_year):
 @pytest.mark.parametrize(
     ("member", "group_label", "total"),
     [
-        ("department_reviewer", "单位", CoverageRow("合计", 6, 4, 4, 3)),
-        ("finance_reviewer", "主管部门", CoverageRow("合计", 7, 5, 5, 4)),
-        ("admin", "主管部门", CoverageRow("合计", 7, 5, 5, 4)),
+        ("department_reviewer", "单位", CoverageRow("合计", 7, 4, 4, 3)),
+        ("finance_reviewer", "主管部门", CoverageRow("合计", 8, 5, 5, 4)),
+        ("admin", "主管部门", CoverageRow("合计", 8, 5, 5, 4)),
     ],
 )
 def test_reviewers_and_the_admin_see_their_scope_by_their_grouping(
@@ -436,21 +439,21 @@ def test_the_page_shows_every_chart_as_a_table_and_carries_the_chart_data(client
 
     assert _table_rows(response.text, "grades") == [
         ["等级", "单位自评", "财政抽查审核（已完成）"],
-        ["优", "2", "1"],
+        ["优", "3", "1"],
         ["良", "2含部门整体1", "2含部门整体1"],
         ["中", "2", "1"],
         ["差", "1", "0"],
-        ["合计", "7", "4"],
+        ["合计", "8", "4"],
     ]
     assert _table_rows(response.text, "execution")[-3:] == [
-        ["≥100%", "1", "16.67%"],
-        ["无预算数据", "1", "16.67%"],
-        ["合计", "6", "100.00%"],
+        ["≥100%", "2", "28.57%"],
+        ["无预算数据", "1", "14.29%"],
+        ["合计", "7", "100.00%"],
     ]
     assert _chart_json(response)["grades"] == {
         "labels": ["优", "良", "中", "差"],
         "series": [
-            {"label": "单位自评等级", "data": [2, 2, 2, 1]},
+            {"label": "单位自评等级", "data": [3, 2, 2, 1]},
             {"label": "财政抽查审核结果（已完成）", "data": [1, 2, 1, 0]},
         ],
     }
@@ -597,7 +600,7 @@ def test_the_demo_execution_rates_coverage_and_findings(demo):
         [(row.code, row.findings) for row in dashboard.findings.rows if row.findings],
     ) == (
         [("95%–100%", 13), ("≥100%", 3), ("无预算数据", 19)],
-        CoverageRow("合计", approved=36, sampled=17, graded=17, completed=17),
+        CoverageRow("合计", counted=36, sampled=17, graded=17, completed=17),
         # Twelve reviewed projects' opinions give a 年初 amount other than the one finally granted, with no
         # recorded reason; eight self grades of 优 met a finance 良.
         [("adjustment_no_reason", 12), ("self_vs_finance", 8)],
@@ -616,3 +619,35 @@ def test_the_demo_department_reviewer_compares_seven_units_by_share_of_excellent
         ("东莞市技师学院", 4, 11, D("36.36")),
         ("东莞市人事考试管理办公室", 0, 1, D("0.00")),
     ]
+
+
+# --- finance results before publication (SPEC §12) --------------------------------------------------------------
+
+
+def test_a_department_reviewer_gets_no_finance_grade_or_self_vs_finance_finding_before_publication(
+    client, cast, evaluated_year
+):
+    client.force_login(cast.department_reviewer)
+
+    response = client.get(reverse("dashboard:index"))
+
+    dashboard = response.context["dashboard"]
+    assert (
+        [row.finance_count for row in dashboard.grades.rows],
+        dashboard.grades.finance_in_progress,
+        [row.code for row in dashboard.findings.rows if row.code == "self_vs_finance"],
+        _table_rows(response.text, "grades")[1:],
+        _chart_json(response)["grades"]["series"][1],
+    ) == (
+        [0, 0, 0, 0],
+        0,
+        [],
+        [
+            ["优", "3", "未公开"],
+            ["良", "2含部门整体1", "未公开"],
+            ["中", "1", "未公开"],
+            ["差", "1", "未公开"],
+            ["合计", "7", "—"],
+        ],
+        {"label": "财政抽查审核结果（未公开）", "data": [None, None, None, None]},
+    )

@@ -664,7 +664,9 @@ def test_approving_twice_is_refused_with_the_current_state(client, cast, submitt
     assert _messages(response) == ["当前状态为“已审核”，不能执行此操作（仅限“已提交”状态）。"]
 
 
-def test_the_read_only_page_shows_the_finance_review_with_its_paragraphs(client, cast, draft):
+@pytest.fixture
+def reviewed(draft):
+    """The draft with a completed finance review: 良, 核查总分 80.5, an opinion in two paragraphs."""
     FinanceReviewFactory(
         department_evaluation=draft,
         status="completed",
@@ -672,11 +674,55 @@ def test_the_read_only_page_shows_the_finance_review_with_its_paragraphs(client,
         reviewer_total=Decimal("80.5"),
         opinion_html="<p>一、预算执行方面：执行率92.04%。</p><p>二、建议：科学设置绩效目标。</p>",
     )
+    return draft
+
+
+def _finance_parts(response):
+    """What the page shows of the finance review: the review, its paragraphs, the 自评准确 workings."""
+    content = response.content.decode()
+    return (
+        response.context["review"] and response.context["review"].grade,
+        response.context["opinion"],
+        "科学设置绩效目标" in content,
+        "财政评价组抽查得分" in content,
+    )
+
+
+def test_the_read_only_page_shows_the_finance_review_with_its_paragraphs_to_the_finance_reviewer(
+    client, cast, reviewed
+):
+    client.force_login(cast.finance_reviewer)
+
+    response = client.get(url("detail", reviewed))
+
+    assert (_finance_parts(response), response.context["reviewable_statuses"]) == (
+        ("良", ["一、预算执行方面：执行率92.04%。", "二、建议：科学设置绩效目标。"], True, True),
+        DepartmentEvaluation.REVIEWABLE,
+    )
+
+
+def test_the_department_sees_no_finance_review_nor_its_accuracy_score_before_the_year_is_published(
+    client, cast, reviewed
+):
     client.force_login(cast.department_reviewer)
 
-    response = client.get(url("detail", draft))
+    response = client.get(url("detail", reviewed))
 
-    assert (response.context["review"].grade, response.context["opinion"]) == (
+    accuracy = re.search(r"<strong>自评准确</strong>.*?</tr>", response.content.decode(), re.S).group(0)
+    assert (_finance_parts(response), "未公开" in accuracy) == ((None, [], False, False), True)
+
+
+def test_once_the_year_is_published_the_department_reads_the_finance_review(client, cast, reviewed):
+    year = reviewed.fiscal_year
+    year.status = year.Status.PUBLISHED
+    year.save(update_fields=["status"])
+    client.force_login(cast.department_reviewer)
+
+    response = client.get(url("detail", reviewed))
+
+    assert _finance_parts(response) == (
         "良",
         ["一、预算执行方面：执行率92.04%。", "二、建议：科学设置绩效目标。"],
+        True,
+        True,
     )

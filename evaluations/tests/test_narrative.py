@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from accounts.models import Organisation
 from budgets.models import FiscalYear, Project
 from evaluations.demo import DEMO_DATA_DIR, load_demo
+from evaluations.models import DepartmentEvaluation, ProjectEvaluation
 from evaluations.reports.narrative import (
     PROJECT_HEADINGS,
     STATEMENT_HEADINGS,
@@ -23,7 +24,7 @@ from evaluations.reports.narrative import (
 )
 from evaluations.reports.project_table import amount_text, points_text, rate_text
 from evaluations.scorecard import build_scorecard
-from evaluations.tests.factories import BudgetLineFactory, IndicatorFactory, ProjectFactory
+from evaluations.tests.factories import BudgetLineFactory, IndicatorFactory, ProjectEvaluationFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -216,17 +217,46 @@ def test_department_statement_of_seed_001(demo):
 
 
 def test_department_statement_with_department_evaluation(org, year):
-    from evaluations.models import DepartmentEvaluation
-
     DepartmentEvaluation.objects.create(
-        fiscal_year=year, department=org.department, claimed_total=Decimal("92.5"), conclusion="整体支出效果明显"
+        fiscal_year=year,
+        department=org.department,
+        claimed_total=Decimal("92.5"),
+        conclusion="整体支出效果明显",
+        status=DepartmentEvaluation.Status.SUBMITTED,
     )
     project = ProjectFactory(fiscal_year=year, unit=org.unit, name="日常办学经费", problems="资金拨付偏慢")
+    ProjectEvaluationFactory(project=project, status=ProjectEvaluation.Status.APPROVED)
     BudgetLineFactory(project=project)
     text = department_statement_text(year, org.department)
     assert "部门整体支出开展了绩效自评，自评得分为92.5分，整体评价结果为“优”。评价结论：整体支出效果明显。" in text
     assert "发现的主要问题：资金拨付偏慢。" in text
     assert "共1个项目" in text
+
+
+def test_department_statement_leaves_out_what_never_reached_submission(org, year):
+    DepartmentEvaluation.objects.create(
+        fiscal_year=year,
+        department=org.department,
+        claimed_total=Decimal("92.5"),
+        status=DepartmentEvaluation.Status.UNSUBMITTED,
+    )
+    for name, status in (
+        ("已提交项目", "submitted"),
+        ("未完成项目", "incomplete"),
+        ("草稿项目", "draft"),
+        ("未提交项目", "unsubmitted"),
+    ):
+        project = ProjectFactory(fiscal_year=year, unit=org.unit, name=name)
+        ProjectEvaluationFactory(project=project, status=status)
+
+    text = department_statement_text(year, org.department)
+
+    assert (
+        "共2个项目" in text,
+        [name for name in ("已提交项目", "未完成项目", "草稿项目", "未提交项目") if f"{name}项目绩效自评综述" in text],
+        "自评得分为92.5分" in text,
+        "【请补充：2024年度部门整体支出绩效自评情况" in text,
+    ) == (True, ["已提交项目", "未完成项目"], False, True)
 
 
 def _pdf_text(data: bytes) -> str:

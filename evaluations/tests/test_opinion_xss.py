@@ -8,10 +8,9 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
+from evaluations.lifecycle import fiscal_year_finalise, fiscal_year_publish
 from evaluations.models import FinanceReview, ProjectEvaluation
 from evaluations.review import (
-    fiscal_year_finalise,
-    fiscal_year_publish,
     review_complete,
     review_save,
     sample_draw,

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from evaluations.demo import load_demo
-from evaluations.reports.summary import SummaryRow, SummarySheet, build_summary, summary_xlsx
+from evaluations.models import DepartmentEvaluation, ProjectEvaluation
+from evaluations.reports.summary import SummaryRow, SummarySheet, build_summary, summary_pdf, summary_xlsx
 from evaluations.tests.factories import (
     DepartmentEvaluationFactory,
     FinanceReviewFactory,
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.django_db
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 DEPARTMENT = "东莞市人力资源和社会保障局"
 HEADER_ROW = 3
+SUBMITTED = ProjectEvaluation.Status.SUBMITTED
 
 
 def _seed_000_rows():
@@ -152,7 +154,7 @@ def test_a_project_name_that_looks_like_a_formula_comes_back_as_text(org, year):
     from openpyxl import load_workbook
 
     project = ProjectFactory(fiscal_year=year, unit=org.unit, name='=HYPERLINK("http://x","点击")', sort_order=1)
-    ProjectEvaluationFactory(project=project, claimed_grade="优")
+    ProjectEvaluationFactory(project=project, claimed_grade="优", status=SUBMITTED)
 
     content = summary_xlsx(build_summary(fiscal_year=year, department=org.department))
 
@@ -161,8 +163,12 @@ def test_a_project_name_that_looks_like_a_formula_comes_back_as_text(org, year):
 
 
 def test_the_department_filter_leaves_out_other_departments(org, year):
-    ProjectEvaluationFactory(project=ProjectFactory(fiscal_year=year, unit=org.unit, name="日常办学经费"))
-    ProjectEvaluationFactory(project=ProjectFactory(fiscal_year=year, unit=org.foreign_unit, name="实验中学项目"))
+    ProjectEvaluationFactory(
+        project=ProjectFactory(fiscal_year=year, unit=org.unit, name="日常办学经费"), status=SUBMITTED
+    )
+    ProjectEvaluationFactory(
+        project=ProjectFactory(fiscal_year=year, unit=org.foreign_unit, name="实验中学项目"), status=SUBMITTED
+    )
 
     sheet = build_summary(fiscal_year=year, department=org.department)
 
@@ -173,8 +179,12 @@ def test_the_department_filter_leaves_out_other_departments(org, year):
 
 
 def test_the_whole_city_summary_goes_department_by_department_under_the_bureau(org, year):
-    ProjectFactory(fiscal_year=year, unit=org.unit, name="日常办学经费")
-    ProjectFactory(fiscal_year=year, unit=org.foreign_unit, name="实验中学项目")
+    ProjectEvaluationFactory(
+        project=ProjectFactory(fiscal_year=year, unit=org.unit, name="日常办学经费"), status=SUBMITTED
+    )
+    ProjectEvaluationFactory(
+        project=ProjectFactory(fiscal_year=year, unit=org.foreign_unit, name="实验中学项目"), status=SUBMITTED
+    )
 
     sheet = build_summary(fiscal_year=year)
 
@@ -185,12 +195,24 @@ def test_the_whole_city_summary_goes_department_by_department_under_the_bureau(o
 
 
 def test_rows_follow_the_explicit_order_then_go_unit_by_unit_with_the_department_wide_row_of_its_own(org, year):
-    ProjectEvaluationFactory(project=ProjectFactory(fiscal_year=year, unit=org.unit, name="乙项目"), claimed_grade="良")
     ProjectEvaluationFactory(
-        project=ProjectFactory(fiscal_year=year, unit=org.other_unit, name="甲项目", sort_order=3), claimed_grade="优"
+        project=ProjectFactory(fiscal_year=year, unit=org.unit, name="乙项目"), claimed_grade="良", status=SUBMITTED
     )
-    ProjectFactory(fiscal_year=year, unit=org.department, name="丙项目")
-    DepartmentEvaluationFactory(fiscal_year=year, department=org.department, claimed_grade="良", sort_order=1)
+    ProjectEvaluationFactory(
+        project=ProjectFactory(fiscal_year=year, unit=org.other_unit, name="甲项目", sort_order=3),
+        claimed_grade="优",
+        status=SUBMITTED,
+    )
+    ProjectEvaluationFactory(
+        project=ProjectFactory(fiscal_year=year, unit=org.department, name="丙项目"), status=SUBMITTED
+    )
+    DepartmentEvaluationFactory(
+        fiscal_year=year,
+        department=org.department,
+        claimed_grade="良",
+        sort_order=1,
+        status=DepartmentEvaluation.Status.SUBMITTED,
+    )
 
     sheet = build_summary(fiscal_year=year, department=org.department)
 
@@ -210,7 +232,8 @@ def test_only_completed_reviews_still_in_the_sample_show_a_finance_result(org, y
     }
     for order, (name, review) in enumerate(reviews.items(), start=1):
         evaluation = ProjectEvaluationFactory(
-            project=ProjectFactory(fiscal_year=year, unit=org.unit, name=name, sort_order=order)
+            project=ProjectFactory(fiscal_year=year, unit=org.unit, name=name, sort_order=order),
+            status=ProjectEvaluation.Status.APPROVED,
         )
         FinanceReviewFactory(evaluation=evaluation, **review)
 
@@ -221,6 +244,49 @@ def test_only_completed_reviews_still_in_the_sample_show_a_finance_result(org, y
         ("审核中", "", "", ()),
         ("已移出", "", "", ()),
     ]
+
+
+def test_only_records_that_reached_submission_are_rows_of_the_sheet(org, year):
+    Status = ProjectEvaluation.Status
+    for order, status in enumerate(Status.values, start=1):
+        ProjectEvaluationFactory(
+            project=ProjectFactory(fiscal_year=year, unit=org.unit, name=f"项目-{status}", sort_order=order),
+            status=status,
+            return_reason="退回" if status == Status.RETURNED else "",
+        )
+    ProjectFactory(fiscal_year=year, unit=org.unit, name="没有自评的项目")
+    DepartmentEvaluationFactory(
+        fiscal_year=year, department=org.department, status=DepartmentEvaluation.Status.UNSUBMITTED
+    )
+
+    sheet = build_summary(fiscal_year=year, department=org.department)
+
+    assert [row.project_name for row in sheet.rows] == [
+        "项目-submitted",
+        "项目-approved",
+        "项目-spot_checked",
+        "项目-published",
+        "项目-incomplete",
+    ]
+
+
+def test_a_reader_who_may_not_see_finance_results_gets_both_finance_columns_as_not_published(org, year):
+    evaluation = ProjectEvaluationFactory(
+        project=ProjectFactory(fiscal_year=year, unit=org.unit, name="已抽查项目"),
+        status=ProjectEvaluation.Status.SPOT_CHECKED,
+        claimed_grade="优",
+    )
+    FinanceReviewFactory(evaluation=evaluation, status="completed", grade="良", opinion_html="<p>审核意见正文</p>")
+
+    sheet = build_summary(fiscal_year=year, department=org.department, finance_results=False)
+
+    _, rows = _xlsx_rows(summary_xlsx(sheet))
+    pdf_text = "".join(_pdf_pages(summary_pdf(sheet)))
+    assert (rows, "审核意见正文" in pdf_text, "已抽查项目优未公开未公开" in pdf_text) == (
+        [(1, DEPARTMENT, "东莞市技师学院", "已抽查项目", "优", "未公开", "未公开")],
+        False,
+        True,
+    )
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Organisation, User
-from accounts.permissions import can
 from budgets.models import BudgetLine, FiscalYear
 from evaluations.demo import load_demo
+from evaluations.lifecycle import fiscal_year_finalise, fiscal_year_publish
 from evaluations.models import EvaluationTransition, FinanceReview, ProjectEvaluation, ReviewIndicatorScore
 from evaluations.review import (
     RULE_AMOUNT_ABOVE,
@@ -17,8 +17,6 @@ from evaluations.review import (
     accuracy_of,
     draft_opinion,
     draw_sample,
-    fiscal_year_finalise,
-    fiscal_year_publish,
     population,
     review_complete,
     review_reopen,
@@ -39,6 +37,7 @@ from evaluations.tests.factories import (
     ProjectFactory,
     make_submittable,
 )
+from policy.access import can
 
 Status = ProjectEvaluation.Status
 Selection = FinanceReview.Selection

@@ -12,11 +12,10 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from budgets.models import FiscalYear
+from evaluations.lifecycle import fiscal_year_finalise, fiscal_year_publish
 from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation, SpotCheckSample
 from evaluations.review import (
     draft_opinion,
-    fiscal_year_finalise,
-    fiscal_year_publish,
     review_complete,
     review_save,
     sample_add,

@@ -7,7 +7,6 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from rules.permissions import permissions as registered_permissions
 
-from accounts.permissions import can
 from budgets.models import Project
 from evaluations.models import DepartmentEvaluation, ProjectEvaluation
 from evaluations.tests.factories import (
@@ -17,6 +16,7 @@ from evaluations.tests.factories import (
     ProjectEvaluationFactory,
     ProjectFactory,
 )
+from policy.access import can
 
 Status = ProjectEvaluation.Status
 

@@ -13,6 +13,7 @@ transaction), and the outer ``transaction.atomic()`` is rolled back for a dry ru
 """
 
 import logging
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
 from io import BytesIO
@@ -26,6 +27,7 @@ from budgets.models import FiscalYear, Project, RuleProfile
 from evaluations.models import EvaluationTransition, ProjectEvaluation
 from evaluations.reports.excel import write_cell
 from evaluations.services import evaluations_recalculate
+from policy.locks import YearLocked, year_unlocked
 
 from ..records import ERROR, UNCHANGED, WARNING, Change, Outcome, Problem
 from ..resources import (
@@ -415,11 +417,15 @@ def import_flat(workbook, *, bureau, year: int | None, dry_run: bool, user=None)
         return outcome
 
     try:
-        with transaction.atomic():
+        with transaction.atomic(), ExitStack() as unlocked:
             ctx = FlatContext(bureau=bureau, outcome=outcome, year=year, user=user)
             # Years first and outside the sheets' savepoints, so a failed 项目 sheet does not take them along.
             for number in sorted(years):
                 ctx.fiscal_year(number)
+            # Written as if open, to learn what the file would change; a finalised year that existed before is
+            # refused (_refuse_locked) whenever anything would change, and the transaction rolled back (SPEC §13).
+            for fiscal_year in ctx.years.values():
+                unlocked.enter_context(year_unlocked(fiscal_year))
             project_resources, indicator_resources = [], []
             pending: set = set()
             projects_failed = False
@@ -438,7 +444,7 @@ def import_flat(workbook, *, bureau, year: int | None, dry_run: bool, user=None)
                 )
                 _collect(outcome, sheet, resource, _import_sheet(resource, sheet), "绩效指标")
                 indicator_resources.append(resource)
-            _warn_locked(ctx)
+            _refuse_locked(ctx)
             if dry_run or outcome.errors:
                 transaction.set_rollback(True)
             else:
@@ -451,17 +457,12 @@ def import_flat(workbook, *, bureau, year: int | None, dry_run: bool, user=None)
     return outcome
 
 
-def _warn_locked(ctx: FlatContext):
+def _refuse_locked(ctx: FlatContext) -> None:
+    """An import that would change a year that is 已定稿 or 已公开 is refused whole (SPEC §13)."""
     changed = any(c.action != UNCHANGED for c in ctx.outcome.changes)
-    for number, fiscal_year in ctx.years.items():
-        if changed and fiscal_year.status in FiscalYear.LOCKED and number not in ctx.created_years:
-            ctx.outcome.problems.append(
-                Problem(
-                    WARNING,
-                    f"{fiscal_year.year} 年度的状态是“{fiscal_year.get_status_display()}”："
-                    "导入会修改该年度已定稿的数据。",
-                )
-            )
+    for fiscal_year in ctx.years.values():
+        if changed and fiscal_year.status in FiscalYear.LOCKED:
+            ctx.outcome.problems.append(Problem(ERROR, f"{YearLocked(fiscal_year)} 没有导入任何数据。"))
 
 
 # --- template -----------------------------------------------------------------------------------------------------

@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from accounts.permissions import can
 from evaluations.tests.factories import CAST_NAMES, UserFactory
 from imports.models import ImportRecord
+from policy.access import can
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""manage.py create_admin: the first 管理员 of a new installation (createsuperuser sets no role)."""
+"""manage.py create_admin: a finance bureau's 管理员 (createsuperuser sets no role and makes no bureau admin)."""
 
 import getpass
 import os
@@ -12,11 +12,17 @@ from accounts.models import Organisation, User
 
 
 class Command(BaseCommand):
-    help = "新建一个管理员账号（角色“管理员”，属于指定的财政局；财政局不存在时一并新建）。"
+    help = (
+        "新建一个财政局的管理员账号（角色“管理员”，属于指定的财政局，只能管理本财政局的数据；"
+        "财政局不存在时一并新建）。跨财政局的系统运维账号请用 create_operator。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username", help="登录用户名")
         parser.add_argument("--bureau", required=True, help="所属财政局名称，如 东莞市财政局")
+        self.add_account_arguments(parser)
+
+    def add_account_arguments(self, parser):
         parser.add_argument("--full-name", default="", help="姓名")
         parser.add_argument("--email", default="", help="电子邮箱")
         parser.add_argument(
@@ -28,6 +34,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, username, bureau, full_name, email, interactive, **options):
+        # A bureau admin is no superuser: the admin site scopes them to their bureau (policy.admin), and a
+        # superuser would pass Django's own permission checks everywhere.
+        user = self.new_user(username, full_name, email, interactive, is_superuser=False)
+        with transaction.atomic():
+            organisation, created = Organisation.objects.get_or_create(
+                name=bureau, parent=None, defaults={"kind": Organisation.Kind.FINANCE_BUREAU}
+            )
+            user.organisation = organisation
+            user.save()
+        if created:
+            self.stdout.write(f"已新建财政局 {organisation}。")
+        self.stdout.write(f"已新建管理员 {username}（{organisation}），可登录 /admin/ 管理本财政局的组织、用户和年度。")
+
+    def new_user(self, username, full_name, email, interactive, *, is_superuser) -> User:
+        """An unsaved 管理员 account with a validated password (asked twice, or ADMIN_PASSWORD)."""
         if User.objects.filter(username=username).exists():
             raise CommandError(f"用户 {username} 已存在。")
         user = User(
@@ -36,7 +57,7 @@ class Command(BaseCommand):
             email=email,
             role=User.Role.ADMIN,
             is_staff=True,
-            is_superuser=True,
+            is_superuser=is_superuser,
         )
         password = self._ask_password() if interactive else os.environ.get("ADMIN_PASSWORD", "")
         if not password:
@@ -46,15 +67,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("密码不符合要求：" + "".join(exc.messages)) from None
         user.set_password(password)
-        with transaction.atomic():
-            organisation, created = Organisation.objects.get_or_create(
-                name=bureau, parent=None, defaults={"kind": Organisation.Kind.FINANCE_BUREAU}
-            )
-            user.organisation = organisation
-            user.save()
-        if created:
-            self.stdout.write(f"已新建财政局 {organisation}。")
-        self.stdout.write(f"已新建管理员 {username}（{organisation}），可登录 /admin/ 管理组织、用户和年度。")
+        return user
 
     def _ask_password(self) -> str:
         try:

@@ -217,7 +217,6 @@ class City:
                 organisation=bureau,
                 full_name="压测管理员",
                 is_staff=True,
-                is_superuser=True,
                 password=password,
             )
         ]
@@ -252,10 +251,13 @@ class City:
             for n, unit in enumerate(budget_units, start=1)
         ]
         created = self.bulk(User, users)
+        # In the order built above: the admin, the finance reviewers, one per department, one per unit.
+        finance_end = 1 + finance_reviewers
+        department_end = finance_end + len(departments)
         return {
-            "finance": [u for u in created if u.role == User.Role.FINANCE_REVIEWER],
-            "department": {u.organisation_id: u for u in created if u.role == User.Role.DEPARTMENT_REVIEWER},
-            "unit": {u.organisation_id: u for u in created if u.role == User.Role.UNIT_FILLER},
+            "finance": created[1:finance_end],
+            "department": {u.organisation_id: u for u in created[finance_end:department_end]},
+            "unit": {u.organisation_id: u for u in created[department_end:]},
         }
 
     # --- projects -----------------------------------------------------------------------------------------

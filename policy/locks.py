@@ -1,0 +1,152 @@
+"""The year lock (SPEC §13): from 已定稿 on nothing in the year changes, through any path, until it is reopened.
+
+The permissions in ``policy.rules`` already refuse every change in a locked year to every role; this module
+is the second wall under them, at the model layer, for the paths that do not ask a permission (the admin
+site, imports, management commands, a shell, a bug): every ``save()`` and ``delete()`` of a record that
+belongs to a year (model signals) and every bulk write of one (``audit.history.BULK_WRITE_GUARDS``) is
+refused with ``YearLocked`` when that year — before or after the write — is 已定稿 or 已公开.
+
+The year's own transitions (finalising marks open records 未提交, publishing marks results 已公开, reopening
+puts them back) run inside ``year_unlocked(year)``: the only way through, used by ``evaluations.lifecycle``.
+"""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models.signals import pre_delete, pre_save
+
+from audit.history import BULK_WRITE_GUARDS
+from budgets.models import BudgetLine, FiscalYear, Project
+from evaluations.models import (
+    DepartmentEvaluation,
+    DepartmentScoreItem,
+    EvaluationTransition,
+    FinanceReview,
+    ProjectEvaluation,
+    ReviewIndicatorScore,
+    SpotCheckSample,
+)
+from indicators.models import Indicator
+
+# Each year-bound model with the lookups from it to its FiscalYear's pk (the first that is set applies).
+YEAR_PATHS = {
+    Project: ("fiscal_year",),
+    BudgetLine: ("project__fiscal_year",),
+    Indicator: ("project__fiscal_year",),
+    ProjectEvaluation: ("project__fiscal_year",),
+    DepartmentEvaluation: ("fiscal_year",),
+    DepartmentScoreItem: ("evaluation__fiscal_year",),
+    SpotCheckSample: ("fiscal_year",),
+    FinanceReview: ("evaluation__project__fiscal_year", "department_evaluation__fiscal_year"),
+    ReviewIndicatorScore: (
+        "review__evaluation__project__fiscal_year",
+        "review__department_evaluation__fiscal_year",
+    ),
+    EvaluationTransition: ("evaluation__project__fiscal_year", "department_evaluation__fiscal_year"),
+}
+
+_unlocked: ContextVar[frozenset] = ContextVar("policy_unlocked_years", default=frozenset())
+
+
+class YearLocked(PermissionDenied):
+    """A write to a record of a finalised or published year; ``str(error)`` is the Chinese message."""
+
+    def __init__(self, year: FiscalYear | None = None):
+        label = f"{year.year}年度" if year is not None else "该年度"
+        status = year.get_status_display() if year is not None else "已定稿"
+        super().__init__(f"{label}{status}，记录已锁定，不能修改；如需更正，请财政审核员说明原因后重新打开该年度。")
+
+
+@contextmanager
+def year_unlocked(fiscal_year: FiscalYear):
+    """Writes to ``fiscal_year``'s records pass inside the block (the year's own transitions only)."""
+    token = _unlocked.set(_unlocked.get() | {fiscal_year.pk})
+    try:
+        yield
+    finally:
+        _unlocked.reset(token)
+
+
+def _writable() -> frozenset:
+    return _unlocked.get()
+
+
+def _refuse_if_locked(year_ids) -> None:
+    ids = {pk for pk in year_ids if pk is not None} - _writable()
+    if not ids:
+        return
+    locked = FiscalYear.objects.filter(pk__in=ids, status__in=FiscalYear.LOCKED).first()
+    if locked is not None:
+        raise YearLocked(locked)
+
+
+def _year_ids_of_new(model, objs) -> set:
+    """The years instances point at as they stand in memory, through their first foreign key on each path.
+
+    One query per path for any number of instances (an import creates thousands at once).
+    """
+    ids = set()
+    for path in YEAR_PATHS[model]:
+        first, _, rest = path.partition("__")
+        field = model._meta.get_field(first)
+        values = {getattr(obj, field.attname) for obj in objs} - {None}
+        if not values:
+            continue
+        if not rest:
+            ids |= values
+        else:
+            related = field.related_model._base_manager.filter(pk__in=values)
+            ids.update(related.values_list(f"{rest}_id", flat=True).distinct())
+    return ids
+
+
+def _year_ids_of_rows(model, queryset) -> set:
+    ids = set()
+    for path in YEAR_PATHS[model]:
+        ids.update(queryset.values_list(f"{path}_id", flat=True).distinct())
+    return ids
+
+
+def _check_instance(sender, instance, **kwargs):
+    ids = _year_ids_of_new(sender, [instance])
+    if instance.pk is not None:
+        ids |= _year_ids_of_rows(sender, sender._base_manager.filter(pk=instance.pk))
+    _refuse_if_locked(ids)
+
+
+def _check_fiscal_year(sender, instance, **kwargs):
+    """A locked year's own row (its profile, deadlines, status) changes only through its transitions."""
+    if instance.pk is None or instance.pk in _writable():
+        return
+    stored = FiscalYear.objects.filter(pk=instance.pk).first()
+    if stored is not None and stored.status in FiscalYear.LOCKED:
+        raise YearLocked(stored)
+
+
+def _check_bulk(model, *, objs=None, queryset=None):
+    if model is FiscalYear:
+        if queryset is not None:
+            locked = queryset.filter(status__in=FiscalYear.LOCKED).exclude(pk__in=_writable()).first()
+            if locked is not None:
+                raise YearLocked(locked)
+        return
+    if model not in YEAR_PATHS:
+        return
+    ids = set()
+    if objs:
+        ids |= _year_ids_of_new(model, objs)
+    if queryset is not None:
+        ids |= _year_ids_of_rows(model, queryset)
+    _refuse_if_locked(ids)
+
+
+def connect() -> None:
+    for model in YEAR_PATHS:
+        uid = f"policy.locks.{model._meta.label}"
+        pre_save.connect(_check_instance, sender=model, dispatch_uid=f"{uid}.save")
+        pre_delete.connect(_check_instance, sender=model, dispatch_uid=f"{uid}.delete")
+    pre_save.connect(_check_fiscal_year, sender=FiscalYear, dispatch_uid="policy.locks.fiscal_year")
+    pre_delete.connect(_check_fiscal_year, sender=FiscalYear, dispatch_uid="policy.locks.fiscal_year.delete")
+    if _check_bulk not in BULK_WRITE_GUARDS:
+        BULK_WRITE_GUARDS.append(_check_bulk)
