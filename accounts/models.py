@@ -111,19 +111,3 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.full_name or self.username
-
-    @property
-    def is_unit_filler(self):
-        return self.role == self.Role.UNIT_FILLER
-
-    @property
-    def is_department_reviewer(self):
-        return self.role == self.Role.DEPARTMENT_REVIEWER
-
-    @property
-    def is_finance_reviewer(self):
-        return self.role == self.Role.FINANCE_REVIEWER
-
-    @property
-    def is_admin_role(self):
-        return self.role == self.Role.ADMIN

@@ -18,7 +18,7 @@ from evaluations.review import REVIEWABLE, can_see_finance_result
 from evaluations.scorecard import build_scorecard, score_rows
 from evaluations.services import SubmissionRefused, WorkflowError, evaluation_submit
 from evaluations.validation import submission_problems
-from policy.access import can, get_object_for_user
+from policy.access import can, get_object_for_user, sees_finance_results
 from policy.locks import YearLocked
 from policy.rules import is_finance_reviewer
 from policy.scopes import fiscal_years_visible_to, library_indicators_for, projects_visible_to
@@ -247,7 +247,9 @@ def project_preview(request, pk):
         prefixes.append(form.prefix)
     card = score_rows(profile=profile, budget_lines=budget_lines, indicators=rows)
     payload = _preview_payload(card, profile, prefixes, project)
-    payload["findings"] = _live_findings(project, profile, card, dict(zip(map(id, rows), prefixes, strict=True)))
+    prefix_of_row = dict(zip(map(id, rows), prefixes, strict=True))
+    shown = sees_finance_results(request.user, project.fiscal_year)
+    payload["findings"] = _live_findings(project, profile, card, prefix_of_row, finance_results=shown)
     return JsonResponse(payload)
 
 
@@ -255,11 +257,11 @@ def project_preview(request, pk):
 LIVE_PROJECT_FIELDS = {"execution_reason", "adjustment_reason", "goal_expected", "goal_actual"}
 
 
-def _live_findings(project, profile, card, prefix_of_row):
+def _live_findings(project, profile, card, prefix_of_row, *, finance_results):
     """The quality checks on the form as typed, each placed at the input it concerns (its element id), or
     with an empty target when it concerns the grid or the budget as a whole."""
     found = []
-    for finding in project_findings(project, profile, card):
+    for finding in project_findings(project, profile, card, finance_results=finance_results):
         if finding.row is not None:
             prefix = prefix_of_row.get(id(finding.row))
             field = "category" if finding.field in ("level1", "level2") else finding.field
@@ -341,6 +343,7 @@ def project_detail(request, pk):
     """The standard table as filled, read-only, with the record's history and the actions the user may take."""
     project = get_object_for_user(request.user, _project_queryset(), "budgets.view_project", pk=pk)
     profile = project.fiscal_year.profile
+    year_locked = project.fiscal_year.status in FiscalYear.LOCKED
     return render(
         request,
         "budgets/project_detail.html",
@@ -351,9 +354,9 @@ def project_detail(request, pk):
             "card": build_scorecard(project, profile),
             "transitions": project.evaluation.transitions.select_related("actor"),
             "finance_result_visible": can_see_finance_result(request.user, project.evaluation),
-            "year_lock": str(YearLocked(project.fiscal_year)) if project.fiscal_year.status in FiscalYear.LOCKED else "",
+            "year_lock": str(YearLocked(project.fiscal_year)) if year_locked else "",
             "may_sample": is_finance_reviewer(request.user)
-            and project.fiscal_year.status not in FiscalYear.LOCKED
+            and not year_locked
             and project.evaluation.status in REVIEWABLE
             and getattr(project.evaluation, "review", None) is None,
         },

@@ -280,16 +280,23 @@ def _with_rowspans(lines: list[SheetLine]) -> list[SheetLine]:
     return lines
 
 
+# In place of the 自评准确 workings for a reader who may not yet see the finance review.
+WITHHELD = "财政抽查审核结果公开后显示。"
+
+
 def build_sheet(
     evaluation: DepartmentEvaluation,
     *,
     values: Mapping[str, object] | None = None,
     claims: Mapping[int, tuple[Decimal | None, str]] | None = None,
+    finance_results: bool = True,
 ) -> Sheet:
     """The score sheet of ``evaluation`` as stored, or as it would be with ``values`` and ``claims`` applied.
 
     ``values`` maps field names of EDITABLE_FIELDS to new values; ``claims`` maps indicator ids to (claimed
     score, note). Nothing is written: the edit form uses this to show what an unsaved input would score.
+    Without ``finance_results`` (a reader who may not see them yet, SPEC §12) the items scored from the finance
+    review (自评准确) carry neither its score nor its workings.
     """
     if values:
         evaluation = copy.copy(evaluation)
@@ -307,13 +314,14 @@ def build_sheet(
         if claims is not None and indicator.pk in claims:
             claimed, note = claims[indicator.pk]
             note = note or ""
+        withheld = not finance_results and indicator.formula == Formula.SELF_EVALUATION_ACCURACY
         lines.append(
             SheetLine(
                 indicator=indicator,
-                computed=computed_item_score(evaluation, indicator, goal_counts=goal_counts),
+                computed=None if withheld else computed_item_score(evaluation, indicator, goal_counts=goal_counts),
                 claimed=claimed,
                 note=note,
-                explanation=explain_item(evaluation, indicator, goal_counts),
+                explanation=WITHHELD if withheld else explain_item(evaluation, indicator, goal_counts),
                 missing=missing_inputs(evaluation, indicator),
             )
         )

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from budgets.models import DepartmentIndicator, FiscalYear
+from config.requests import posted_version
 from evaluations import scoring
 from evaluations.department import (
     DepartmentSubmissionRefused,
@@ -41,8 +42,14 @@ from evaluations.department_sheet import (
 )
 from evaluations.models import DepartmentEvaluation
 from evaluations.richtext import opinion_paragraphs
-from policy import rules as policy_rules
-from policy.access import can, department_scope, get_object_for_user, require, sees_finance_results
+from policy.access import (
+    can,
+    department_scope,
+    fills_department_evaluations,
+    get_object_for_user,
+    require,
+    sees_finance_results,
+)
 from policy.scopes import department_evaluations_visible_to, departments_visible_to, fiscal_years_visible_to
 
 Status = DepartmentEvaluation.Status
@@ -67,14 +74,6 @@ def _get_for_user(user, perm, year, department_pk) -> DepartmentEvaluation:
 def visible_department_evaluations(user):
     """The department-wide evaluations ``user`` may list: their department's, or their whole bureau's."""
     return _department_evaluations().filter(pk__in=department_evaluations_visible_to(user).values("pk"))
-
-
-def fills_department_evaluations(user) -> bool:
-    """Whether ``user`` fills their department's self-evaluation (a department reviewer does, SPEC §1).
-
-    A policy question asked here until it moves to ``policy.access``.
-    """
-    return bool(policy_rules.is_department_reviewer(user))
 
 
 def _withheld_formula(user, evaluation):
@@ -358,7 +357,12 @@ def department_evaluation_submit_view(request, year, department_pk):
 def department_evaluation_return_view(request, year, department_pk):
     evaluation = _get_for_user(request.user, "evaluations.review_departmentevaluation", year, department_pk)
     try:
-        department_evaluation_return(evaluation=evaluation, actor=request.user, reason=request.POST.get("reason", ""))
+        department_evaluation_return(
+            evaluation=evaluation,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            version=posted_version(request),
+        )
     except WorkflowError as refused:
         messages.error(request, str(refused))
     else:
@@ -372,7 +376,10 @@ def department_evaluation_approve_view(request, year, department_pk):
     evaluation = _get_for_user(request.user, "evaluations.review_departmentevaluation", year, department_pk)
     try:
         department_evaluation_approve(
-            evaluation=evaluation, actor=request.user, comment=request.POST.get("comment", "")
+            evaluation=evaluation,
+            actor=request.user,
+            comment=request.POST.get("comment", ""),
+            version=posted_version(request),
         )
     except WorkflowError as refused:
         messages.error(request, str(refused))

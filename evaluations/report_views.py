@@ -89,7 +89,8 @@ def department_table_download(request, pk, fmt):
         "evaluations.view_departmentevaluation",
         pk=pk,
     )
-    content = department_table_pdf(evaluation) if fmt == "pdf" else department_table_xlsx(evaluation)
+    render = department_table_pdf if fmt == "pdf" else department_table_xlsx
+    content = render(evaluation, finance_results=sees_finance_results(request.user, evaluation.fiscal_year))
     name = f"{evaluation.fiscal_year.year}年度部门整体支出绩效自评表-{evaluation.department.name}"
     return _download(content, fmt, name)
 

@@ -64,6 +64,11 @@ def department_scope(user):
     raise PermissionDenied("只有主管部门和财政局可以查看该内容。")
 
 
+def fills_department_evaluations(user) -> bool:
+    """Whether ``user`` fills their own department's department-wide self-evaluation (SPEC §1, §7)."""
+    return bool(policy_rules.is_department_reviewer(user))
+
+
 def groups_by_unit(user) -> bool:
     """A department reviewer compares the units of their department; the bureau compares its departments."""
     return bool(policy_rules.is_department_reviewer(user))

@@ -256,8 +256,11 @@ def test_a_save_from_the_version_before_another_save_is_refused(filled):
 
 @pytest.fixture
 def source(org):
-    """A published 2023 project with amounts, scored indicators, reasons, a conclusion and a blank spacer row."""
-    last_year = FiscalYearFactory(finance_bureau=org.bureau, year=2023, status=FiscalYear.Status.PUBLISHED)
+    """A published 2023 project with amounts, scored indicators, reasons, a conclusion and a blank spacer row.
+
+    The year is built open and published at the end: a published year's records are locked (SPEC §13).
+    """
+    last_year = FiscalYearFactory(finance_bureau=org.bureau, year=2023, status=FiscalYear.Status.OPEN)
     project = project_create(
         fiscal_year=last_year,
         unit=org.unit,
@@ -330,6 +333,8 @@ def source(org):
         claimed_score=Decimal(20),
         deviation_reason="覆盖面不足",
     )
+    last_year.status = FiscalYear.Status.PUBLISHED
+    last_year.save(update_fields=["status"])
     return project
 
 

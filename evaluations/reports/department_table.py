@@ -125,10 +125,11 @@ def _grade(evaluation: DepartmentEvaluation, sheet_grade: str) -> str:
     return scoring.grade_for(total=evaluation.claimed_total, thresholds=evaluation.fiscal_year.profile.grade_thresholds)
 
 
-def build_department_table(evaluation: DepartmentEvaluation) -> DepartmentTable:
-    """The table of ``evaluation`` as stored: what both renderers lay out."""
+def build_department_table(evaluation: DepartmentEvaluation, *, finance_results: bool = True) -> DepartmentTable:
+    """The table of ``evaluation`` as stored: what both renderers lay out (finance review scores only with
+    ``finance_results``, SPEC §12)."""
     e = evaluation
-    sheet = build_sheet(e)
+    sheet = build_sheet(e, finance_results=finance_results)
     rows = tuple(
         ScoreRow(
             level1=_with_points(line.indicator.level1, line.indicator.level1_points),
@@ -193,11 +194,12 @@ def _load(evaluation: DepartmentEvaluation) -> DepartmentEvaluation:
     )
 
 
-def department_table_pdf(evaluation: DepartmentEvaluation) -> bytes:
+def department_table_pdf(evaluation: DepartmentEvaluation, *, finance_results: bool = True) -> bytes:
     """A4 portrait; the score sheet's header repeated on every page; rows kept whole where they fit."""
     from .pdf import render_pdf
 
-    return render_pdf("reports/department_table.html", {"table": build_department_table(_load(evaluation))})
+    table = build_department_table(_load(evaluation), finance_results=finance_results)
+    return render_pdf("reports/department_table.html", {"table": table})
 
 
 # ---- Excel -------------------------------------------------------------------------------------------------
@@ -267,7 +269,7 @@ def _xlsx_passage(grid: _Grid, passage: Passage):
         grid.next(minimum=24)
 
 
-def department_table_xlsx(evaluation: DepartmentEvaluation) -> bytes:
+def department_table_xlsx(evaluation: DepartmentEvaluation, *, finance_results: bool = True) -> bytes:
     """The same table as the PDF: merged cells, borders, wrapped text, number formats, A4 portrait set-up."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -275,7 +277,7 @@ def department_table_xlsx(evaluation: DepartmentEvaluation) -> bytes:
 
     from .excel import AMOUNT_FORMAT, RATE_FORMAT, a4_print_setup, write_cell
 
-    table = build_department_table(_load(evaluation))
+    table = build_department_table(_load(evaluation), finance_results=finance_results)
     wb = Workbook()
     ws = wb.active
     ws.title = "部门整体支出绩效自评表"

@@ -1,5 +1,6 @@
-"""The finance review in a real browser: draw, review with a drafted and edited opinion, finalise, publish,
-and the unit reading its finance grade and opinion. Screenshots land in var/screenshots/<test name>/."""
+"""The finance review in a real browser: draw, review with a drafted and edited opinion, finalise and publish
+(each through its confirmation page), and the unit reading its finance grade and opinion. Screenshots land in
+var/screenshots/<test name>/."""
 
 import pytest
 from playwright.sync_api import expect
@@ -64,12 +65,18 @@ def test_finance_samples_reviews_publishes_and_the_unit_reads_the_opinion(
     page.click("button[value=complete]")
     expect(page.locator(".messages")).to_contain_text(f"已完成“{sampled.name}”的财政抽查审核")
 
-    # Finalise and publish the year.
-    page.click("button[value=finalise]")
-    expect(page.locator(".messages")).to_contain_text("2025年度已定稿")
-    page.click("button[value=publish]")
+    # Finalise and publish the year, each through its confirmation page.
+    page.click("a.button:has-text('年度定稿')")
+    expect(page.locator("h1")).to_have_text("2025年度定稿：请确认")
+    expect(page.locator("main")).to_contain_text("没有未完成的记录。")
+    screenshot("3-finance-finalise-confirmation")
+    page.click("button:has-text('确认定稿')")
+    expect(page.locator(".messages")).to_contain_text("2025年度已定稿，全部记录已锁定。")
+    page.click("a.button:has-text('公开')")
+    expect(page.locator("h1")).to_have_text("2025年度公开：请确认")
+    page.click("button:has-text('确认公开')")
     expect(page.locator(".messages")).to_contain_text("2025年度已公开")
-    screenshot("3-finance-board-published")
+    screenshot("4-finance-board-published")
     page.click("header form button[type=submit]")
 
     # The unit sees the grade and the edited opinion with its paragraphs.
@@ -77,7 +84,7 @@ def test_finance_samples_reviews_publishes_and_the_unit_reads_the_opinion(
     page.goto(f"{base}/projects/{sampled.pk}/")
     expect(page.locator(".finance-result h2")).to_contain_text("财政抽查审核结果：良")
     expect(page.locator(".finance-result .opinion p").nth(1)).to_have_text(f"2. 产出方面：{EDITED}")
-    screenshot("4-unit-reads-the-opinion")
+    screenshot("5-unit-reads-the-opinion")
 
     review = FinanceReview.objects.get()
     assert (

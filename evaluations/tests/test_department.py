@@ -496,18 +496,26 @@ def test_start_opens_the_existing_evaluation_instead_of_a_second_one(cast, draft
     assert (evaluation.pk, created, DepartmentEvaluation.objects.count()) == (draft.pk, False, 1)
 
 
-@pytest.mark.parametrize("status", ["closed", "published"])
-def test_start_is_refused_once_the_year_is_no_longer_open(cast, sichuan_year, status):
+LOCKED_MESSAGE = "2025年度{}，记录已锁定，不能修改；如需更正，请财政审核员说明原因后重新打开该年度。"
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        ("closed", "只有主管部门审核人可以在填报中的年度开始填写部门整体自评。"),
+        # A locked year is named as the reason before the role is (SPEC §13).
+        ("finalised", LOCKED_MESSAGE.format("已定稿")),
+        ("published", LOCKED_MESSAGE.format("已公开")),
+    ],
+)
+def test_start_is_refused_once_the_year_is_no_longer_open(cast, sichuan_year, status, message):
     sichuan_year.status = status
     sichuan_year.save(update_fields=["status"])
 
     with pytest.raises(WorkflowError) as refused:
         department_evaluation_start(fiscal_year=sichuan_year, actor=cast.department_reviewer)
 
-    assert (str(refused.value), DepartmentEvaluation.objects.count()) == (
-        "只有主管部门审核人可以在填报中的年度开始填写部门整体自评。",
-        0,
-    )
+    assert (str(refused.value), DepartmentEvaluation.objects.count()) == (message, 0)
 
 
 @pytest.mark.parametrize("name", ["unit_filler", "finance_reviewer", "admin", "no_organisation"])
@@ -845,7 +853,7 @@ def test_the_department_workflow_uses_the_status_codes_of_the_project_workflow()
     department_codes = DepartmentEvaluation.Status.values
 
     assert (department_codes, set(department_codes) <= set(ProjectEvaluation.Status.values)) == (
-        ["draft", "submitted", "returned", "approved", "published"],
+        ["draft", "submitted", "returned", "approved", "published", "unsubmitted", "incomplete"],
         True,
     )
 

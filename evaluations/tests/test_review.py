@@ -8,7 +8,13 @@ from accounts.models import Organisation, User
 from budgets.models import BudgetLine, FiscalYear
 from evaluations.demo import load_demo
 from evaluations.lifecycle import fiscal_year_finalise, fiscal_year_publish
-from evaluations.models import EvaluationTransition, FinanceReview, ProjectEvaluation, ReviewIndicatorScore
+from evaluations.models import (
+    DepartmentEvaluation,
+    EvaluationTransition,
+    FinanceReview,
+    ProjectEvaluation,
+    ReviewIndicatorScore,
+)
 from evaluations.review import (
     RULE_AMOUNT_ABOVE,
     RULE_DEPARTMENT,
@@ -487,7 +493,14 @@ EVERYONE_BUT_FINANCE = [name for name in CAST_NAMES if name != "finance_reviewer
 
 def test_only_the_bureaus_finance_reviewer_holds_the_finance_review_permissions(cast, org, year, review):
     department_review = FinanceReview.objects.create(
-        department_evaluation=DepartmentEvaluationFactory(fiscal_year=year, department=org.department),
+        department_evaluation=DepartmentEvaluationFactory(
+            fiscal_year=year, department=org.department, status=DepartmentEvaluation.Status.SUBMITTED
+        ),
+        selection=Selection.MANUAL,
+    )
+    # A department-wide evaluation not yet submitted cannot be reviewed, not even by the finance reviewer.
+    unsubmitted_review = FinanceReview.objects.create(
+        department_evaluation=DepartmentEvaluationFactory(fiscal_year=year, department=org.other_department),
         selection=Selection.MANUAL,
     )
 
@@ -497,6 +510,7 @@ def test_only_the_bureaus_finance_reviewer_holds_the_finance_review_permissions(
             ("evaluations.draw_sample", "year", year),
             ("evaluations.review_financereview", "project review", review),
             ("evaluations.review_financereview", "department review", department_review),
+            ("evaluations.review_financereview", "unsubmitted department review", unsubmitted_review),
             ("evaluations.review_financereview", "no review", None),
         )
     }
@@ -505,6 +519,7 @@ def test_only_the_bureaus_finance_reviewer_holds_the_finance_review_permissions(
         ("evaluations.draw_sample", "year"): ["finance_reviewer"],
         ("evaluations.review_financereview", "project review"): ["finance_reviewer"],
         ("evaluations.review_financereview", "department review"): ["finance_reviewer"],
+        ("evaluations.review_financereview", "unsubmitted department review"): [],
         ("evaluations.review_financereview", "no review"): [],
     }
 
@@ -602,7 +617,7 @@ def test_no_one_but_the_bureaus_finance_reviewer_may_finalise_or_publish(cast, y
 
     year.refresh_from_db()
     assert (messages, year.status) == (
-        ["只有本财政局的财政审核员可以定稿。", "只有本财政局的财政审核员可以公开。"],
+        ["只有本财政局的财政审核员可以定稿。", "只有本财政局的财政审核员可以公开已定稿的年度。"],
         FiscalYear.Status.OPEN,
     )
 
@@ -1029,19 +1044,29 @@ def test_the_drafted_opinion_of_a_project_without_budget_lines_shows_dashes(org,
 # --- the year -------------------------------------------------------------------------------------------
 
 
-def test_finalising_is_refused_while_a_sampled_review_is_open(cast, year, four_approved):
+def test_finalising_with_a_sampled_review_open_marks_the_open_reviews_incomplete(cast, year, four_approved):
     sample_draw(fiscal_year=year, actor=cast.finance_reviewer, ratio=Decimal("0.5"), rules=[], seed=1)
 
-    message = _refused(lambda: fiscal_year_finalise(fiscal_year=year, actor=cast.finance_reviewer))
+    fiscal_year_finalise(fiscal_year=year, actor=cast.finance_reviewer)
 
     year.refresh_from_db()
-    assert (message, year.status) == ("还有 2 个抽查项目未完成审核，不能定稿。", FiscalYear.Status.OPEN)
+    reviews = FinanceReview.objects.filter(evaluation__project__fiscal_year=year)
+    assert (year.status, sorted(reviews.values_list("status", flat=True))) == (
+        FiscalYear.Status.FINALISED,
+        [FinanceReview.Status.INCOMPLETE, FinanceReview.Status.INCOMPLETE],
+    )
 
 
-def test_finalising_is_refused_without_a_sample(cast, year, approved):
-    message = _refused(lambda: fiscal_year_finalise(fiscal_year=year, actor=cast.finance_reviewer))
+def test_a_year_without_a_sample_can_be_finalised(cast, year, approved):
+    fiscal_year_finalise(fiscal_year=year, actor=cast.finance_reviewer)
 
-    assert message == "该年度尚未抽取样本，不能定稿。"
+    year.refresh_from_db()
+    approved.refresh_from_db()
+    assert (year.status, approved.status, FinanceReview.objects.count()) == (
+        FiscalYear.Status.FINALISED,
+        Status.APPROVED,
+        0,
+    )
 
 
 def test_publishing_before_finalising_is_refused(cast, year, completed):
@@ -1077,10 +1102,11 @@ def test_finalise_then_publish_makes_every_approved_and_spot_checked_record_publ
         _audit(draft),
     ) == (
         FiscalYear.Status.PUBLISHED,
-        {"日常办学经费": Status.PUBLISHED, "社保经办经费": Status.PUBLISHED, "尚未提交的项目": Status.DRAFT},
+        {"日常办学经费": Status.PUBLISHED, "社保经办经费": Status.PUBLISHED, "尚未提交的项目": Status.UNSUBMITTED},
         [(Status.SPOT_CHECKED, Status.PUBLISHED, "finance", "年度定稿公开")],
         [(Status.APPROVED, Status.PUBLISHED, "finance", "年度定稿公开")],
-        [],
+        # Finalising marks the draft 未提交; publishing leaves it so.
+        [(Status.DRAFT, Status.UNSUBMITTED, "finance", "年度定稿时尚未完成")],
     )
 
 

@@ -86,9 +86,12 @@ def _ids(evaluation):
     return {ind.name: ind.pk for ind in evaluation.project.indicators.all()}
 
 
-def _post_data(evaluation, *, grade="良", total="", opinion=OPINION, action="save", checks=None):
+def _post_data(evaluation, *, grade="良", total="", opinion=OPINION, action="save", checks=None, version=None):
+    """What the review page posts; ``version`` defaults to the review's current one (the page's hidden field)."""
     ids = _ids(evaluation)
-    data = {"grade": grade, "reviewer_total": total, "opinion_html": opinion, "action": action}
+    if version is None:
+        version = FinanceReview.objects.filter(evaluation=evaluation).values_list("version", flat=True).first()
+    data = {"grade": grade, "reviewer_total": total, "opinion_html": opinion, "action": action, "version": version}
     for name, pk in ids.items():
         score, remark = (checks or {}).get(name, ("", ""))
         data[f"ind-{pk}-checked_score"] = score
@@ -378,6 +381,41 @@ def test_checking_every_indicator_on_the_page_totals_them_with_the_budget_score(
     assert review.reviewer_total == Decimal("92.50")
 
 
+def test_the_review_page_carries_the_reviews_version(finance, review, review_url):
+    response = finance.get(review_url)
+
+    hidden = re.search(r'<input type="hidden" name="version" value="(\d+)">', response.content.decode())
+    assert hidden[1] == str(review.version)
+
+
+@pytest.mark.parametrize("action", ["save", "complete"])
+def test_a_save_from_a_page_older_than_the_review_is_refused_and_writes_nothing(
+    finance, cast, approved, review, review_url, action
+):
+    seen = review.version
+    # Another save after the reviewer opened the page raises the review's version.
+    review_save(
+        review=review,
+        actor=cast.finance_reviewer,
+        grade="中",
+        opinion_html="<p>另一个意见</p>",
+        reviewer_total=None,
+        checked_scores={},
+    )
+
+    response = finance.post(review_url, _post_data(approved, grade="差", action=action, version=seen))
+
+    review.refresh_from_db()
+    approved.refresh_from_db()
+    assert (response["Location"], _messages(response), review.grade, review.status, approved.status) == (
+        review_url,
+        ["未执行：在您打开页面之后，该审核记录已被修改。请刷新页面，查看最新内容后再操作。"],
+        "中",
+        FinanceReview.Status.DRAFT,
+        Status.APPROVED,
+    )
+
+
 def test_drafting_the_opinion_returns_it_in_the_form_without_saving_it(finance, approved, review, review_url):
     data = _post_data(approved, grade="中", total="80", opinion="<p>旧的意见</p>", action="draft_opinion")
 
@@ -592,37 +630,105 @@ def test_adding_from_the_project_page_without_a_reason_stays_on_the_project(fina
 # --- the year on the board ------------------------------------------------------------------------------
 
 
-def test_finalising_from_the_board_is_refused_while_a_review_is_open(finance, year, review):
-    response = finance.post(reverse("finance:finalise", args=[2024]), {"action": "finalise"})
+def test_finalising_from_the_board_first_asks_for_confirmation_listing_the_open_review(finance, year, review):
+    url = reverse("finance:finalise", args=[2024])
+
+    asked = finance.get(url)
+    # A post without the confirmation only shows the page again.
+    unconfirmed = finance.post(url, {"action": "finalise"})
 
     year.refresh_from_db()
-    assert (response["Location"], _messages(response), year.status) == (
-        f"{BOARD}?year=2024",
-        ["还有 1 个抽查项目未完成审核，不能定稿。"],
+    review.refresh_from_db()
+    open_list = re.findall(r'<ul class="open-list">(.*?)</ul>', asked.content.decode(), re.DOTALL)
+    assert (
+        asked.status_code,
+        asked.context["counts"]["reviews"],
+        [_text(items) for items in open_list],
+        unconfirmed.status_code,
+        year.status,
+        review.status,
+    ) == (
+        200,
+        1,
+        ["日常办学经费 · 东莞市技师学院"],
+        200,
         FiscalYear.Status.OPEN,
+        FinanceReview.Status.DRAFT,
+    )
+
+
+def test_finalising_from_the_board_with_a_review_open_marks_it_incomplete(finance, year, review):
+    response = finance.post(reverse("finance:finalise", args=[2024]), {"confirm": "1"})
+
+    year.refresh_from_db()
+    review.refresh_from_db()
+    assert (response["Location"], _messages(response), year.status, review.status) == (
+        f"{BOARD}?year=2024",
+        ["2024年度已定稿，全部记录已锁定。"],
+        FiscalYear.Status.FINALISED,
+        FinanceReview.Status.INCOMPLETE,
     )
 
 
 def test_publishing_from_the_board_before_finalising_is_refused(finance, year, completed):
-    response = finance.post(reverse("finance:finalise", args=[2024]), {"action": "publish"})
+    url = reverse("finance:publish", args=[2024])
+
+    asked = finance.get(url)
+    finance.get(asked["Location"])  # the board shows (and consumes) the message
+    confirmed = finance.post(url, {"confirm": "1"})
 
     year.refresh_from_db()
-    assert (_messages(response), year.status) == (["请先定稿，再公开。"], FiscalYear.Status.OPEN)
+    assert (
+        (asked["Location"], _messages(asked)),
+        (confirmed["Location"], _messages(confirmed)),
+        year.status,
+    ) == (
+        (f"{BOARD}?year=2024", ["请先定稿，再公开。"]),
+        (f"{BOARD}?year=2024", ["请先定稿，再公开。"]),
+        FiscalYear.Status.OPEN,
+    )
 
 
 def test_finalising_then_publishing_from_the_board(finance, approved, year, completed):
-    url = reverse("finance:finalise", args=[2024])
-
-    finalised = finance.post(url, {"action": "finalise"}, follow=True)
-    published = finance.post(url, {"action": "publish"}, follow=True)
+    finalise_page = finance.get(reverse("finance:finalise", args=[2024]))
+    finalised = finance.post(reverse("finance:finalise", args=[2024]), {"confirm": "1"}, follow=True)
+    publish_page = finance.get(reverse("finance:publish", args=[2024]))
+    published = finance.post(reverse("finance:publish", args=[2024]), {"confirm": "1"}, follow=True)
     messages = [[str(m) for m in r.context["messages"]] for r in (finalised, published)]
 
     year.refresh_from_db()
     approved.refresh_from_db()
-    assert (messages, year.status, approved.status) == (
-        [["2024年度已定稿。"], ["2024年度已公开。"]],
+    assert (
+        (finalise_page.status_code, finalise_page.context["total"]),
+        (publish_page.status_code, publish_page.context["result_count"], publish_page.context["reviewed_count"]),
+        messages,
+        year.status,
+        approved.status,
+    ) == (
+        (200, 0),
+        (200, 1, 1),
+        [["2024年度已定稿，全部记录已锁定。"], ["2024年度已公开：单位和部门可看到财政抽查审核结果。"]],
         FiscalYear.Status.PUBLISHED,
         Status.PUBLISHED,
+    )
+
+
+def test_reopening_a_finalised_year_from_the_board_needs_a_reason(finance, cast, year, completed):
+    fiscal_year_finalise(fiscal_year=year, actor=cast.finance_reviewer)
+    url = reverse("finance:reopen_year", args=[2024])
+
+    refused = finance.post(url, {"reason": "  "})
+    finance.get(refused["Location"])  # the board shows (and consumes) the message
+    year.refresh_from_db()
+    status_after_refusal = year.status
+    reopened = finance.post(url, {"reason": "单位更正执行数"})
+
+    year.refresh_from_db()
+    assert (_messages(refused), status_after_refusal, _messages(reopened), year.status) == (
+        ["重新打开年度须说明原因。"],
+        FiscalYear.Status.FINALISED,
+        ["2024年度已重新打开（财政审核中），原因已记录。"],
+        FiscalYear.Status.CLOSED,
     )
 
 

@@ -7,9 +7,11 @@ from decimal import Decimal
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from budgets.models import Project
 from budgets.services import project_create
 from evaluations.models import EvaluationTransition, ProjectEvaluation
 from evaluations.services import evaluation_return, evaluation_submit
@@ -49,6 +51,17 @@ def _submitted_project(year, unit, name, actor, at):
     evaluation_submit(evaluation=project.evaluation, actor=actor)
     ProjectEvaluation.objects.filter(project=project).update(submitted_at=at)
     return project
+
+
+def _page_version(client, evaluation, action="evaluation_approve"):
+    """The project version the detail page's approve (or return) form carries as its hidden field."""
+    html = client.get(reverse("budgets:project_detail", args=[evaluation.project_id])).content.decode()
+    form = re.search(
+        rf'<form method="post" action="{reverse(f"evaluations:{action}", args=[evaluation.pk])}">(.*?)</form>',
+        html,
+        re.DOTALL,
+    )
+    return re.search(r'name="version" value="(\d+)"', form[1])[1]
 
 
 def _at(day):
@@ -183,7 +196,10 @@ def test_the_queue_takes_the_same_number_of_queries_for_one_and_three_submission
 def test_approving_moves_the_record_to_approved_and_writes_the_audit_record(client, cast, submitted):
     client.force_login(cast.department_reviewer)
 
-    response = client.post(reverse("evaluations:evaluation_approve", args=[submitted.pk]), {"comment": "同意。"})
+    response = client.post(
+        reverse("evaluations:evaluation_approve", args=[submitted.pk]),
+        {"comment": "同意。", "version": _page_version(client, submitted)},
+    )
 
     submitted.refresh_from_db()
     assert (
@@ -204,9 +220,10 @@ def test_approving_moves_the_record_to_approved_and_writes_the_audit_record(clie
 def test_approving_twice_is_refused_with_a_message_and_writes_nothing(client, cast, submitted):
     client.force_login(cast.department_reviewer)
     url = reverse("evaluations:evaluation_approve", args=[submitted.pk])
-    client.get(client.post(url)["Location"])
+    version = _page_version(client, submitted)
+    client.get(client.post(url, {"version": version})["Location"])
 
-    response = client.post(url)
+    response = client.post(url, {"version": version})
 
     assert (response["Location"], _messages(response), len(_audit(submitted))) == (
         reverse("budgets:project_detail", args=[submitted.project_id]),
@@ -218,7 +235,9 @@ def test_approving_twice_is_refused_with_a_message_and_writes_nothing(client, ca
 def test_a_draft_cannot_be_approved(client, cast, evaluation):
     client.force_login(cast.department_reviewer)
 
-    response = client.post(reverse("evaluations:evaluation_approve", args=[evaluation.pk]))
+    response = client.post(
+        reverse("evaluations:evaluation_approve", args=[evaluation.pk]), {"version": evaluation.project.version}
+    )
 
     evaluation.refresh_from_db()
     assert (_messages(response), evaluation.status, _audit(evaluation)) == (
@@ -234,7 +253,10 @@ def test_a_draft_cannot_be_approved(client, cast, evaluation):
 def test_returning_with_a_reason_sends_the_record_back_to_the_unit(client, cast, submitted):
     client.force_login(cast.department_reviewer)
 
-    response = client.post(reverse("evaluations:evaluation_return", args=[submitted.pk]), {"reason": REASON})
+    response = client.post(
+        reverse("evaluations:evaluation_return", args=[submitted.pk]),
+        {"reason": REASON, "version": _page_version(client, submitted, "evaluation_return")},
+    )
 
     submitted.refresh_from_db()
     assert (
@@ -256,7 +278,10 @@ def test_returning_with_a_reason_sends_the_record_back_to_the_unit(client, cast,
 def test_returning_without_a_reason_is_refused_and_changes_nothing(client, cast, submitted, reason):
     client.force_login(cast.department_reviewer)
 
-    response = client.post(reverse("evaluations:evaluation_return", args=[submitted.pk]), {"reason": reason})
+    response = client.post(
+        reverse("evaluations:evaluation_return", args=[submitted.pk]),
+        {"reason": reason, "version": submitted.project.version},
+    )
 
     submitted.refresh_from_db()
     assert (response["Location"], _messages(response), submitted.status, len(_audit(submitted))) == (
@@ -275,6 +300,33 @@ def test_approve_and_return_do_not_answer_a_get(client, cast, submitted, action)
 
     submitted.refresh_from_db()
     assert (response.status_code, submitted.status) == (405, Status.SUBMITTED)
+
+
+@pytest.mark.parametrize(("action", "data"), [("evaluation_approve", {}), ("evaluation_return", {"reason": REASON})])
+@pytest.mark.parametrize("version", ["missing", "old"])
+def test_a_stale_approve_or_return_is_refused_and_writes_nothing(client, cast, submitted, action, data, version):
+    client.force_login(cast.department_reviewer)
+    seen = _page_version(client, submitted, action)
+    # The unit's record changes after the reviewer opened the page.
+    Project.objects.filter(pk=submitted.project_id).update(version=F("version") + 1)
+    posted = {} if version == "missing" else {"version": seen}
+
+    response = client.post(reverse(f"evaluations:{action}", args=[submitted.pk]), {**data, **posted})
+
+    submitted.refresh_from_db()
+    assert (
+        response["Location"],
+        _messages(response),
+        submitted.status,
+        submitted.return_reason,
+        len(_audit(submitted)),
+    ) == (
+        reverse("budgets:project_detail", args=[submitted.project_id]),
+        ["未执行：在您打开页面之后，该项目的自评内容已被修改。请刷新页面，查看最新内容后再操作。"],
+        Status.SUBMITTED,
+        "",
+        1,
+    )
 
 
 @pytest.mark.parametrize("name", ["other_department_reviewer", "unit_filler", "finance_reviewer", "admin"])
@@ -307,7 +359,10 @@ def test_an_unknown_evaluation_is_not_found(client, cast, submitted, action):
 
 def test_after_a_return_the_units_home_page_lists_the_record_with_the_reason(client, cast, submitted):
     client.force_login(cast.department_reviewer)
-    client.post(reverse("evaluations:evaluation_return", args=[submitted.pk]), {"reason": REASON})
+    client.post(
+        reverse("evaluations:evaluation_return", args=[submitted.pk]),
+        {"reason": REASON, "version": submitted.project.version},
+    )
     client.force_login(cast.unit_filler)
 
     response = client.get(reverse("accounts:home"))
@@ -321,7 +376,10 @@ def test_after_a_return_the_units_home_page_lists_the_record_with_the_reason(cli
 
 def test_after_a_return_the_edit_form_shows_the_reason(client, cast, submitted):
     client.force_login(cast.department_reviewer)
-    client.post(reverse("evaluations:evaluation_return", args=[submitted.pk]), {"reason": REASON})
+    client.post(
+        reverse("evaluations:evaluation_return", args=[submitted.pk]),
+        {"reason": REASON, "version": submitted.project.version},
+    )
     client.force_login(cast.unit_filler)
 
     response = client.get(reverse("budgets:project_edit", args=[submitted.project_id]))
@@ -332,7 +390,10 @@ def test_after_a_return_the_edit_form_shows_the_reason(client, cast, submitted):
 
 def test_after_a_return_the_detail_page_shows_the_reason(client, cast, submitted):
     client.force_login(cast.department_reviewer)
-    client.post(reverse("evaluations:evaluation_return", args=[submitted.pk]), {"reason": REASON})
+    client.post(
+        reverse("evaluations:evaluation_return", args=[submitted.pk]),
+        {"reason": REASON, "version": submitted.project.version},
+    )
     client.force_login(cast.unit_filler)
 
     response = client.get(reverse("budgets:project_detail", args=[submitted.project_id]))

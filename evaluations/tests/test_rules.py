@@ -1,14 +1,15 @@
-"""Object permissions of budgets/rules.py and evaluations/rules.py, asked through ``accounts.permissions.can``.
+"""The budgets and evaluations permissions of policy/rules.py, asked through ``policy.access.can``.
 
-Every test is a sentence over the cast of conftest.py: who may see, edit and move which record (SPEC §1).
+Every test is a sentence over the cast of conftest.py: who may see, edit and move which record (SPEC §1), and
+what the year's state allows (SPEC §13).
 """
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from rules.permissions import permissions as registered_permissions
 
-from budgets.models import Project
-from evaluations.models import DepartmentEvaluation, ProjectEvaluation
+from budgets.models import FiscalYear, Project
+from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation
 from evaluations.tests.factories import (
     CAST_NAMES,
     DepartmentEvaluationFactory,
@@ -17,6 +18,7 @@ from evaluations.tests.factories import (
     ProjectFactory,
 )
 from policy.access import can
+from policy.locks import year_unlocked
 
 Status = ProjectEvaluation.Status
 
@@ -38,15 +40,40 @@ DEPARTMENT_WORKFLOW_PERMS = (
     "evaluations.return_departmentevaluation",
     "evaluations.approve_departmentevaluation",
 )
-# Asked without an object, or of a fiscal year: the role (and the year) alone decide.
-MODEL_PERMS = (
+# Asked without an object: the role alone decides (the pages and menu entries of each role).
+PAGE_PERMS = (
     "budgets.add_project",
-    "budgets.view_fiscalyear",
     "evaluations.manage_data",
-    "evaluations.add_departmentevaluation",
+    "evaluations.review_queue",
+    "evaluations.department_list",
+    "evaluations.finance_board",
+    "evaluations.view_dashboard",
+    "evaluations.view_quality",
+    "evaluations.view_exports",
 )
-# The finance review's permissions; their holders are tested in evaluations/tests/test_review.py.
-FINANCE_REVIEW_PERMS = ("evaluations.draw_sample", "evaluations.review_financereview")
+# Asked of a fiscal year: the role, the bureau and the year's state decide.
+YEAR_PERMS = (
+    "budgets.view_fiscalyear",
+    "budgets.add_project_to_year",
+    "evaluations.add_departmentevaluation",
+    "evaluations.view_summary",
+    "evaluations.view_finance_results",
+)
+# The year's lifecycle (SPEC §13), asked of a fiscal year.
+LIFECYCLE_PERMS = (
+    "evaluations.act_for_year",
+    "evaluations.close_fiscalyear",
+    "evaluations.finalise_fiscalyear",
+    "evaluations.publish_fiscalyear",
+    "evaluations.reopen_fiscalyear",
+)
+MODEL_PERMS = PAGE_PERMS + YEAR_PERMS + LIFECYCLE_PERMS
+# The finance review's permissions; their holders are also tested in evaluations/tests/test_review.py.
+FINANCE_REVIEW_PERMS = (
+    "evaluations.draw_sample",
+    "evaluations.review_financereview",
+    "evaluations.view_financereview",
+)
 ALL_PERMS = (
     PROJECT_PERMS
     + EVALUATION_PERMS
@@ -55,6 +82,15 @@ ALL_PERMS = (
     + MODEL_PERMS
     + FINANCE_REVIEW_PERMS
 )
+BUREAU = [
+    "unit_filler",
+    "other_unit_filler",
+    "foreign_unit_filler",
+    "department_reviewer",
+    "other_department_reviewer",
+    "finance_reviewer",
+    "admin",
+]
 
 
 class World:
@@ -88,7 +124,7 @@ class World:
             return self.unit
         if perm in DEPARTMENT_EVALUATION_PERMS + DEPARTMENT_WORKFLOW_PERMS:
             return self.department_evaluation
-        if perm in ("budgets.view_fiscalyear", "evaluations.add_departmentevaluation", "evaluations.draw_sample"):
+        if perm in (*YEAR_PERMS, *LIFECYCLE_PERMS, "evaluations.draw_sample"):
             return self.year
         return None
 
@@ -250,6 +286,9 @@ def test_who_may_do_what_with_the_department_wide_evaluation_in_each_state(cast,
         "returned": filling,
         "approved": signed_off,
         "published": signed_off,
+        # The states finalising gives to what was still open (SPEC §13): nothing more is filled in.
+        "unsubmitted": signed_off,
+        "incomplete": signed_off,
     }
 
 
@@ -325,6 +364,232 @@ def test_every_role_of_the_bureau_may_see_its_fiscal_year(cast, world):
     ]
 
 
+# --- pages, the year and its lifecycle ------------------------------------------------------------------
+
+
+def test_who_may_open_each_page_that_is_not_about_one_record(cast):
+    holders = {perm: _holders(cast, perm, None) for perm in PAGE_PERMS}
+
+    department_and_bureau = [
+        "department_reviewer",
+        "other_department_reviewer",
+        "finance_reviewer",
+        "other_bureau_finance_reviewer",
+        "admin",
+    ]
+    assert holders == {
+        "budgets.add_project": ["unit_filler", "other_unit_filler", "foreign_unit_filler"],
+        "evaluations.manage_data": ["admin"],
+        "evaluations.review_queue": ["department_reviewer", "other_department_reviewer"],
+        "evaluations.department_list": department_and_bureau,
+        "evaluations.finance_board": ["finance_reviewer", "other_bureau_finance_reviewer"],
+        "evaluations.view_dashboard": department_and_bureau,
+        "evaluations.view_quality": department_and_bureau,
+        "evaluations.view_exports": department_and_bureau,
+    }
+
+
+def test_who_holds_each_permission_on_the_bureaus_open_year(cast, world):
+    holders = {perm: _holders(cast, perm, world.year) for perm in YEAR_PERMS + LIFECYCLE_PERMS}
+
+    assert holders == {
+        "budgets.view_fiscalyear": BUREAU,
+        "budgets.add_project_to_year": ["unit_filler", "other_unit_filler", "foreign_unit_filler"],
+        "evaluations.add_departmentevaluation": ["department_reviewer", "other_department_reviewer"],
+        "evaluations.view_summary": ["department_reviewer", "other_department_reviewer", "finance_reviewer", "admin"],
+        "evaluations.view_finance_results": ["finance_reviewer", "admin"],
+        "evaluations.act_for_year": ["finance_reviewer"],
+        "evaluations.close_fiscalyear": ["finance_reviewer"],
+        "evaluations.finalise_fiscalyear": ["finance_reviewer"],
+        "evaluations.publish_fiscalyear": [],
+        "evaluations.reopen_fiscalyear": [],
+    }
+
+
+def test_no_one_of_this_bureau_holds_a_year_permission_on_another_bureaus_year(cast, org):
+    other_year = FiscalYearFactory(finance_bureau=org.other_bureau, year=2025)
+
+    holders = {perm: _holders(cast, perm, other_year) for perm in YEAR_PERMS + LIFECYCLE_PERMS}
+
+    assert holders == {
+        "budgets.view_fiscalyear": ["other_bureau_finance_reviewer"],
+        "budgets.add_project_to_year": [],
+        "evaluations.add_departmentevaluation": [],
+        "evaluations.view_summary": ["other_bureau_finance_reviewer"],
+        "evaluations.view_finance_results": ["other_bureau_finance_reviewer"],
+        "evaluations.act_for_year": ["other_bureau_finance_reviewer"],
+        "evaluations.close_fiscalyear": ["other_bureau_finance_reviewer"],
+        "evaluations.finalise_fiscalyear": ["other_bureau_finance_reviewer"],
+        "evaluations.publish_fiscalyear": [],
+        "evaluations.reopen_fiscalyear": [],
+    }
+
+
+def _year_in_state(year, status):
+    """The year re-read after its status was set directly (a test's shortcut past the lifecycle services)."""
+    with year_unlocked(year):
+        FiscalYear.objects.filter(pk=year.pk).update(status=status)
+    return FiscalYear.objects.get(pk=year.pk)
+
+
+def test_what_the_bureaus_finance_reviewer_may_do_with_the_year_in_each_state(cast, world):
+    allowed = {}
+
+    for status in FiscalYear.Status.values:
+        year = _year_in_state(world.year, status)
+        allowed[status] = [
+            perm.split(".")[1]
+            for perm in (*LIFECYCLE_PERMS, "evaluations.draw_sample")
+            if can(cast.finance_reviewer, perm, year)
+        ]
+
+    assert allowed == {
+        "open": ["act_for_year", "close_fiscalyear", "finalise_fiscalyear", "draw_sample"],
+        "closed": ["act_for_year", "finalise_fiscalyear", "draw_sample"],
+        "finalised": ["act_for_year", "publish_fiscalyear", "reopen_fiscalyear"],
+        "published": ["act_for_year", "reopen_fiscalyear"],
+    }
+
+
+def test_finance_results_are_the_bureaus_own_until_the_year_is_published(cast, world):
+    holders = {
+        status: _holders(cast, "evaluations.view_finance_results", _year_in_state(world.year, status))
+        for status in FiscalYear.Status.values
+    }
+
+    assert holders == {
+        "open": ["finance_reviewer", "admin"],
+        "closed": ["finance_reviewer", "admin"],
+        "finalised": ["finance_reviewer", "admin"],
+        "published": BUREAU,
+    }
+
+
+@pytest.mark.parametrize("status", [FiscalYear.Status.FINALISED, FiscalYear.Status.PUBLISHED])
+def test_nothing_in_a_locked_year_may_be_changed_by_anyone(cast, world, status):
+    _in_state(world.other_department_evaluation, DepartmentEvaluation.Status.SUBMITTED)
+    year = _year_in_state(world.year, status)
+    # Every record re-read, so that none carries the year as it was before the lock.
+    evaluation = ProjectEvaluation.objects.get(pk=world.unit.pk)
+    draft_department = DepartmentEvaluation.objects.get(pk=world.department_evaluation.pk)
+    submitted_department = DepartmentEvaluation.objects.get(pk=world.other_department_evaluation.pk)
+    asked = (
+        [(perm, evaluation.project) for perm in PROJECT_PERMS]
+        + [(perm, evaluation) for perm in EVALUATION_PERMS]
+        + [(perm, draft_department) for perm in DEPARTMENT_EVALUATION_PERMS + DEPARTMENT_WORKFLOW_PERMS[:3]]
+        + [(perm, submitted_department) for perm in DEPARTMENT_WORKFLOW_PERMS[3:]]
+        + [
+            (perm, year)
+            for perm in (
+                "budgets.add_project_to_year",
+                "evaluations.add_departmentevaluation",
+                "evaluations.draw_sample",
+            )
+        ]
+    )
+
+    holders = {perm: _holders(cast, perm, obj) for perm, obj in asked}
+
+    # Seeing is unaffected, and review_departmentevaluation names only who acts for the bureau: the services
+    # behind it ask return/approve, which nobody holds in a locked year.
+    assert holders == {
+        "budgets.view_project": ["unit_filler", "department_reviewer", "finance_reviewer", "admin"],
+        "budgets.change_project": [],
+        "evaluations.view_projectevaluation": ["unit_filler", "department_reviewer", "finance_reviewer", "admin"],
+        "evaluations.submit_projectevaluation": [],
+        "evaluations.approve_projectevaluation": [],
+        "evaluations.return_projectevaluation": [],
+        "evaluations.review_projectevaluation": [],
+        "evaluations.publish_projectevaluation": [],
+        "evaluations.view_departmentevaluation": ["department_reviewer", "finance_reviewer", "admin"],
+        "evaluations.change_departmentevaluation": [],
+        "evaluations.edit_departmentevaluation": [],
+        "evaluations.submit_departmentevaluation": [],
+        "evaluations.review_departmentevaluation": ["finance_reviewer"],
+        "evaluations.return_departmentevaluation": [],
+        "evaluations.approve_departmentevaluation": [],
+        "budgets.add_project_to_year": [],
+        "evaluations.add_departmentevaluation": [],
+        "evaluations.draw_sample": [],
+    }
+
+
+# --- the finance review ---------------------------------------------------------------------------------
+
+
+def _review_of(evaluation):
+    return FinanceReview.objects.create(evaluation=evaluation, selection=FinanceReview.Selection.MANUAL)
+
+
+def test_only_the_bureaus_finance_reviewer_views_a_finance_review(cast, world):
+    holders = {
+        place: _holders(cast, "evaluations.view_financereview", _review_of(getattr(world, place)))
+        for place in ("unit", "foreign_unit", "other_bureau")
+    }
+
+    assert holders == {
+        "unit": ["finance_reviewer"],
+        "foreign_unit": ["finance_reviewer"],
+        "other_bureau": ["other_bureau_finance_reviewer"],
+    }
+
+
+def test_a_project_is_reviewed_only_once_its_department_approved_it(cast, world):
+    review = _review_of(world.unit)
+    reviewers = {}
+
+    for status in Status.values:
+        ProjectEvaluation.objects.filter(pk=world.unit.pk).update(
+            status=status, return_reason="请补充佐证材料。" if status == Status.RETURNED else ""
+        )
+        reviewers[status] = _holders(cast, "evaluations.review_financereview", FinanceReview.objects.get(pk=review.pk))
+
+    approved = ["finance_reviewer"]
+    assert reviewers == {
+        "draft": [],
+        "submitted": [],
+        "returned": [],
+        "approved": approved,
+        "spot_checked": approved,
+        "published": approved,
+        "unsubmitted": [],
+        "incomplete": [],
+    }
+
+
+def test_a_department_wide_evaluation_is_reviewed_only_once_submitted(cast, world):
+    review = FinanceReview.objects.create(
+        department_evaluation=world.department_evaluation, selection=FinanceReview.Selection.MANUAL
+    )
+    reviewers = {}
+
+    for status in DepartmentEvaluation.Status.values:
+        _in_state(world.department_evaluation, status)
+        reviewers[status] = _holders(cast, "evaluations.review_financereview", FinanceReview.objects.get(pk=review.pk))
+
+    assert reviewers == {
+        "draft": [],
+        "submitted": ["finance_reviewer"],
+        "returned": [],
+        "approved": ["finance_reviewer"],
+        "published": ["finance_reviewer"],
+        "unsubmitted": [],
+        "incomplete": [],
+    }
+
+
+@pytest.mark.parametrize("status", [FiscalYear.Status.FINALISED, FiscalYear.Status.PUBLISHED])
+def test_no_review_is_changed_in_a_locked_year(cast, world, status):
+    ProjectEvaluation.objects.filter(pk=world.unit.pk).update(status=Status.APPROVED)
+    review = _review_of(world.unit)
+    _year_in_state(world.year, status)
+
+    fresh = FinanceReview.objects.get(pk=review.pk)
+    holders = {perm: _holders(cast, perm, fresh) for perm in FINANCE_REVIEW_PERMS[1:]}
+
+    assert holders == {"evaluations.review_financereview": [], "evaluations.view_financereview": ["finance_reviewer"]}
+
+
 # --- the unit filler --------------------------------------------------------------------------------
 
 
@@ -365,6 +630,8 @@ def test_the_unit_may_edit_its_project_only_while_the_evaluation_is_a_draft_or_r
         "approved": False,
         "spot_checked": False,
         "published": False,
+        "unsubmitted": False,
+        "incomplete": False,
     }
 
 
@@ -459,11 +726,26 @@ def test_an_admin_superuser_holds_only_the_object_permissions_the_rules_give_the
         "evaluations.return_departmentevaluation": (True, False),
         "evaluations.approve_departmentevaluation": (True, False),
         "budgets.add_project": (True, False),
-        "budgets.view_fiscalyear": (True, True),
         "evaluations.manage_data": (True, True),
+        "evaluations.review_queue": (True, False),
+        "evaluations.department_list": (True, True),
+        "evaluations.finance_board": (True, False),
+        "evaluations.view_dashboard": (True, True),
+        "evaluations.view_quality": (True, True),
+        "evaluations.view_exports": (True, True),
+        "budgets.view_fiscalyear": (True, True),
+        "budgets.add_project_to_year": (True, False),
         "evaluations.add_departmentevaluation": (True, False),
+        "evaluations.view_summary": (True, True),
+        "evaluations.view_finance_results": (True, True),
+        "evaluations.act_for_year": (True, False),
+        "evaluations.close_fiscalyear": (True, False),
+        "evaluations.finalise_fiscalyear": (True, False),
+        "evaluations.publish_fiscalyear": (True, False),
+        "evaluations.reopen_fiscalyear": (True, False),
         "evaluations.draw_sample": (True, False),
         "evaluations.review_financereview": (True, False),
+        "evaluations.view_financereview": (True, False),
     }
 
 

@@ -8,10 +8,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
-from accounts.models import Organisation
+from accounts.models import Organisation, User
 from budgets.models import FiscalYear, Project, RuleProfile
 from evaluations.demo import load_demo
 from evaluations.department_sheet import build_sheet
+from evaluations.lifecycle import fiscal_year_reopen
 from evaluations.models import DepartmentEvaluation, DepartmentScoreItem, EvaluationTransition
 from evaluations.reports.department_table import build_department_table, department_table_xlsx
 from evaluations.reports.project_table import project_table_xlsx
@@ -113,6 +114,18 @@ def demo():
     load_demo()
 
 
+LOCKED_2023 = (
+    "2023年度已公开，记录已锁定，不能修改；如需更正，请财政审核员说明原因后重新打开该年度。 没有导入任何数据。"
+)
+
+
+def _reopen(evaluation: DepartmentEvaluation) -> None:
+    """The demo's 2023 year is published (locked): its finance reviewer reopens it to correct it (SPEC §13)."""
+    fiscal_year_reopen(
+        fiscal_year=evaluation.fiscal_year, actor=User.objects.get(username="anju-finance"), reason="更正部门整体自评"
+    )
+
+
 @pytest.fixture
 def anju(demo):
     """The seed-004 department evaluation and its exported table."""
@@ -205,6 +218,17 @@ def test_changed_values_update_the_evaluation_and_name_the_fields(anju):
         ws.cell(row=4, column=6).value = 970.5  # 全年执行数
 
     changed = _edited(data, edit)
+    stored = _stored(evaluation)
+
+    refused = service.run(changed, bureau=evaluation.fiscal_year.finance_bureau, commit=True)
+
+    # The published year is refused whole; once reopened, the same file updates the evaluation.
+    assert (refused.committed, [(p.severity, p.message) for p in refused.problems], _stored(evaluation)) == (
+        False,
+        [(ERROR, LOCKED_2023)],
+        stored,
+    )
+    _reopen(evaluation)
 
     outcome = service.run(changed, bureau=evaluation.fiscal_year.finance_bureau, commit=True)
 
@@ -259,14 +283,25 @@ def test_a_score_for_an_item_the_finance_bureau_scores_is_kept_as_written_and_re
     def edit(ws):
         ws.cell(row=_row_of(ws, "自评准确", 3), column=7).value = 9
 
-    outcome = service.run(_edited(data, edit), bureau=evaluation.fiscal_year.finance_bureau, commit=True)
+    hint = ("提示", "指标“自评准确”由财政评价组打分，部门自评时不打分：表中的得分 9 按原文导入，不计入自评总分。")
+    changed = _edited(data, edit)
+    stored = _stored(evaluation)
+
+    refused = service.run(changed, bureau=evaluation.fiscal_year.finance_bureau, commit=True)
+
+    # The published year is refused whole (SPEC §13), where it was once imported with a warning.
+    assert (refused.committed, [(p.severity, p.message) for p in refused.problems], _stored(evaluation)) == (
+        False,
+        [hint, (ERROR, LOCKED_2023)],
+        stored,
+    )
+    _reopen(evaluation)
+
+    outcome = service.run(changed, bureau=evaluation.fiscal_year.finance_bureau, commit=True)
 
     item = _evaluation(ANJU).score_items.get(indicator__name="自评准确")
     assert [(c.action, c.fields) for c in outcome.changes] == [(UPDATED, ("自评得分（自评准确）",))]
-    assert [(p.severity, p.message) for p in outcome.problems] == [
-        ("提示", "指标“自评准确”由财政评价组打分，部门自评时不打分：表中的得分 9 按原文导入，不计入自评总分。"),
-        ("提示", "2023 年度的状态是“已公开”：导入会修改该年度已定稿的数据。"),
-    ]
+    assert [(p.severity, p.message) for p in outcome.problems] == [hint]
     assert (item.claimed_score, _evaluation(ANJU).computed_total) == (Decimal(9), evaluation.computed_total)
 
 
