@@ -549,7 +549,39 @@ def test_the_page_takes_the_same_number_of_queries_for_one_and_three_projects(cl
     assert [one, three] == [(one[0], 1), (one[0], 3)]
 
 
-# --- the demo data ----------------------------------------------------------------------------------------------
+# --- finance results before publication (SPEC §12) --------------------------------------------------------------
+
+
+def test_a_department_reviewer_gets_no_finance_grade_or_self_vs_finance_finding_before_publication(
+    client, cast, evaluated_year
+):
+    client.force_login(cast.department_reviewer)
+
+    response = client.get(reverse("dashboard:index"))
+
+    dashboard = response.context["dashboard"]
+    assert (
+        [row.finance_count for row in dashboard.grades.rows],
+        dashboard.grades.finance_in_progress,
+        [row.code for row in dashboard.findings.rows if row.code == "self_vs_finance"],
+        _table_rows(response.text, "grades")[1:],
+        _chart_json(response)["grades"]["series"][1],
+    ) == (
+        [0, 0, 0, 0],
+        0,
+        [],
+        [
+            ["优", "3", "未公开"],
+            ["良", "2含部门整体1", "未公开"],
+            ["中", "1", "未公开"],
+            ["差", "1", "未公开"],
+            ["合计", "7", "—"],
+        ],
+        {"label": "财政抽查审核结果（未公开）", "data": [None, None, None, None]},
+    )
+
+
+# --- the demo data (last in the module: the demo stays loaded until the module ends) ---------------------------
 
 
 @pytest.fixture(scope="module")
@@ -619,35 +651,3 @@ def test_the_demo_department_reviewer_compares_seven_units_by_share_of_excellent
         ("东莞市技师学院", 4, 11, D("36.36")),
         ("东莞市人事考试管理办公室", 0, 1, D("0.00")),
     ]
-
-
-# --- finance results before publication (SPEC §12) --------------------------------------------------------------
-
-
-def test_a_department_reviewer_gets_no_finance_grade_or_self_vs_finance_finding_before_publication(
-    client, cast, evaluated_year
-):
-    client.force_login(cast.department_reviewer)
-
-    response = client.get(reverse("dashboard:index"))
-
-    dashboard = response.context["dashboard"]
-    assert (
-        [row.finance_count for row in dashboard.grades.rows],
-        dashboard.grades.finance_in_progress,
-        [row.code for row in dashboard.findings.rows if row.code == "self_vs_finance"],
-        _table_rows(response.text, "grades")[1:],
-        _chart_json(response)["grades"]["series"][1],
-    ) == (
-        [0, 0, 0, 0],
-        0,
-        [],
-        [
-            ["优", "3", "未公开"],
-            ["良", "2含部门整体1", "未公开"],
-            ["中", "1", "未公开"],
-            ["差", "1", "未公开"],
-            ["合计", "7", "—"],
-        ],
-        {"label": "财政抽查审核结果（未公开）", "data": [None, None, None, None]},
-    )

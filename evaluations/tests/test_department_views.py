@@ -363,7 +363,7 @@ def test_the_history_uses_the_department_workflows_labels(client, cast, draft):
     client.force_login(cast.department_reviewer)
     client.post(url("submit", draft), {"version": "1"})
     client.force_login(cast.finance_reviewer)
-    client.post(url("approve", draft), {"comment": "同意。"})
+    client.post(url("approve", draft), {"comment": "同意。", "version": _version(draft)})
 
     response = client.get(url("detail", draft))
 
@@ -609,10 +609,30 @@ def submitted(cast, draft):
     return draft
 
 
+def _version(evaluation) -> str:
+    """The version the detail page carries in its approve and return forms (the record's current one)."""
+    return str(DepartmentEvaluation.objects.get(pk=evaluation.pk).version)
+
+
+def test_the_stale_approve_of_a_department_wide_evaluation_is_refused(client, cast, submitted):
+    seen = _version(submitted)
+    DepartmentEvaluation.objects.filter(pk=submitted.pk).update(version=int(seen) + 1)
+    client.force_login(cast.finance_reviewer)
+
+    response = client.post(url("approve", submitted), {"version": seen}, follow=True)
+
+    assert (_messages(response), DepartmentEvaluation.objects.get(pk=submitted.pk).status) == (
+        ["未执行：在您打开页面之后，该部门整体自评已被修改。请刷新页面，查看最新内容后再操作。"],
+        Status.SUBMITTED,
+    )
+
+
 def test_the_finance_reviewer_returns_with_a_reason(client, cast, submitted):
     client.force_login(cast.finance_reviewer)
 
-    response = client.post(url("return", submitted), {"reason": "请补充目标实现的依据。"}, follow=True)
+    response = client.post(
+        url("return", submitted), {"reason": "请补充目标实现的依据。", "version": _version(submitted)}, follow=True
+    )
 
     stored = DepartmentEvaluation.objects.get(pk=submitted.pk)
     assert (_messages(response), stored.status, stored.return_reason) == (
@@ -625,7 +645,7 @@ def test_the_finance_reviewer_returns_with_a_reason(client, cast, submitted):
 def test_a_return_without_a_reason_is_refused(client, cast, submitted):
     client.force_login(cast.finance_reviewer)
 
-    response = client.post(url("return", submitted), {"reason": "  "}, follow=True)
+    response = client.post(url("return", submitted), {"reason": "  ", "version": _version(submitted)}, follow=True)
 
     assert (_messages(response), DepartmentEvaluation.objects.get(pk=submitted.pk).status) == (
         ["退回时必须填写退回原因。"],
@@ -636,7 +656,9 @@ def test_a_return_without_a_reason_is_refused(client, cast, submitted):
 def test_the_finance_reviewer_approves(client, cast, submitted):
     client.force_login(cast.finance_reviewer)
 
-    response = client.post(url("approve", submitted), {"comment": "同意。"}, follow=True)
+    response = client.post(
+        url("approve", submitted), {"comment": "同意。", "version": _version(submitted)}, follow=True
+    )
 
     assert (_messages(response), DepartmentEvaluation.objects.get(pk=submitted.pk).status) == (
         ["已审核通过。"],
@@ -657,9 +679,9 @@ def test_only_the_bureaus_finance_reviewer_may_return_or_approve(client, cast, s
 
 def test_approving_twice_is_refused_with_the_current_state(client, cast, submitted):
     client.force_login(cast.finance_reviewer)
-    client.post(url("approve", submitted), follow=True)
+    client.post(url("approve", submitted), {"version": _version(submitted)}, follow=True)
 
-    response = client.post(url("approve", submitted), follow=True)
+    response = client.post(url("approve", submitted), {"version": _version(submitted)}, follow=True)
 
     assert _messages(response) == ["当前状态为“已审核”，不能执行此操作（仅限“已提交”状态）。"]
 
