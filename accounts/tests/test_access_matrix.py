@@ -9,7 +9,7 @@ cannot go untested.
 
 import pytest
 from django.db import transaction
-from django.urls import URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from accounts.models import Organisation, User
 from budgets.models import FiscalYear
@@ -17,6 +17,7 @@ from budgets.services import project_create
 from evaluations.demo import load_demo
 from evaluations.models import DepartmentEvaluation, FinanceReview, ReportExport
 from imports.models import ImportRecord
+from policy.tests.urls import named_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -85,18 +86,8 @@ MATRIX = {
 }
 
 
-def _named_urls(resolver=None, namespace=""):
-    for entry in (resolver or get_resolver()).url_patterns:
-        if isinstance(entry, URLResolver):
-            if entry.namespace == "admin":
-                continue
-            yield from _named_urls(entry, f"{namespace}{entry.namespace}:" if entry.namespace else namespace)
-        else:
-            yield f"{namespace}{entry.name}"
-
-
 def test_every_named_url_is_in_the_matrix():
-    assert sorted(set(_named_urls()) - PUBLIC) == sorted(MATRIX)
+    assert sorted({name for name, _ in named_urls()} - PUBLIC) == sorted(MATRIX)
 
 
 @pytest.fixture(scope="module")

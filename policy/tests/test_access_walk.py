@@ -24,7 +24,7 @@ import pytest
 from django.contrib import admin
 from django.core.exceptions import FieldError
 from django.db import transaction
-from django.urls import URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from accounts.models import Organisation, User
 from budgets.models import BudgetLine, FiscalYear, Project
@@ -45,6 +45,7 @@ from evaluations.tests.factories import make_submittable
 from imports.models import ImportRecord
 from indicators.models import Indicator
 from policy.locks import year_unlocked
+from policy.tests.urls import named_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -73,16 +74,6 @@ RECORD_MODELS = (
     Organisation,
     User,
 )
-
-
-def _named_urls(resolver=None, namespace=""):
-    for entry in (resolver or get_resolver()).url_patterns:
-        if isinstance(entry, URLResolver):
-            if entry.namespace == "admin":
-                continue
-            yield from _named_urls(entry, f"{namespace}{entry.namespace}:" if entry.namespace else namespace)
-        else:
-            yield f"{namespace}{entry.name}", entry.pattern.converters.keys()
 
 
 def _fingerprint() -> str:
@@ -211,7 +202,7 @@ def test_walk(client, walk, state, role):
         client.force_login(walk["users"][role])
     data = _post_data(walk)
     problems = []
-    for name, converters in _named_urls():
+    for name, converters in named_urls():
         if name in PUBLIC:
             continue
         url = _url(walk, name, converters)
