@@ -6,6 +6,8 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
+from domain import formatting
+
 from .models import Project
 
 PLACEHOLDER = "—"
@@ -13,11 +15,11 @@ PLACEHOLDER = "—"
 
 def wan(value) -> str:
     """An amount in 万元 with two decimals and thousands separators."""
-    return PLACEHOLDER if value is None else f"{value:,.2f}"
+    return formatting.amount(value)
 
 
 def percent(rate) -> str:
-    return PLACEHOLDER if rate is None else f"{rate * 100:.2f}%"
+    return formatting.percent(rate)
 
 
 class ProjectTable(tables.Table):

@@ -12,6 +12,7 @@ from decimal import Decimal
 from itertools import groupby
 
 from budgets.models import DepartmentIndicator, Project
+from domain import formatting
 from evaluations import scoring
 from evaluations.models import DepartmentEvaluation
 
@@ -82,15 +83,15 @@ def inputs_for(indicators) -> list[str]:
 
 
 def _wan(amount: Decimal) -> str:
-    return f"{scoring.round2(amount)} 万元"
+    return f"{formatting.amount(amount, grouped=False)} 万元"
 
 
 def _pct(rate: Decimal) -> str:
-    return f"{scoring.round2(rate * 100)}%"
+    return formatting.percent(rate)
 
 
 def _pts(points: Decimal) -> str:
-    return f"{scoring.round2(points)} 分"
+    return f"{formatting.points(points)} 分"
 
 
 # --- the score sheet ----------------------------------------------------------------------------------

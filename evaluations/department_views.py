@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from budgets.models import DepartmentIndicator, FiscalYear
 from config.requests import posted_version
+from domain import formatting
 from evaluations import scoring
 from evaluations.department import (
     DepartmentSubmissionRefused,
@@ -90,11 +91,11 @@ def _urls(evaluation):
 
 
 def _wan(value) -> str:
-    return "—" if value is None else str(scoring.round2(value))
+    return formatting.amount(value, grouped=False)
 
 
 def _pct(rate) -> str:
-    return "—" if rate is None else f"{scoring.round2(rate * 100)}%"
+    return formatting.percent(rate)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from functools import cached_property
 from django.db.models import prefetch_related_objects
 
 from budgets.models import Project, RuleProfile
+from domain import formatting
 from evaluations import scoring
 from evaluations.models import DepartmentEvaluation
 from evaluations.scorecard import IndicatorLine, Scorecard, build_scorecard
@@ -130,15 +131,15 @@ class Finding:
 
 
 def _pct(rate: Decimal) -> str:
-    return f"{scoring.round2(rate * 100)}%"
+    return formatting.percent(rate)
 
 
 def _pts(value: Decimal) -> str:
-    return f"{scoring.round2(value)}"
+    return formatting.points(value)
 
 
 def _wan(amount: Decimal) -> str:
-    return f"{scoring.round2(amount)}"
+    return formatting.amount(amount, grouped=False)
 
 
 def _num(value: Decimal) -> str:

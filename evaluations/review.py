@@ -16,6 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from budgets.models import FiscalYear
+from domain import formatting
 from evaluations import scoring
 from evaluations.models import (
     DepartmentEvaluation,
@@ -419,10 +420,10 @@ FINDING_SENTENCES = {
 def draft_opinion(*, project, card: Scorecard) -> str:
     """The opinion's factual first paragraph in seed 000's form, headings for the rest, and finding sentences."""
     totals, budget = card.totals, card.budget
-    rate = f"{scoring.round2(budget.rate * 100)}%" if budget and budget.rate is not None else "—"
+    rate = formatting.percent(budget.rate if budget else None)
 
     def wan(value):
-        return "—" if value is None else f"{scoring.round2(value)}"
+        return formatting.amount(value, grouped=False)
 
     first = (
         f"1. 预算执行情况：市级财政年初预算金额{wan(totals.initial)}万元，实际下达预算金额{wan(totals.adjusted)}万元，"

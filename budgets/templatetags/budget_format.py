@@ -3,7 +3,7 @@
 from django import template
 
 from budgets.tables import percent, wan
-from evaluations import scoring
+from domain import formatting
 
 register = template.Library()
 
@@ -22,7 +22,7 @@ def pct(rate):
 
 @register.filter
 def points(value):
-    return "" if value is None else f"{scoring.round2(value):.2f}"
+    return formatting.points(value)
 
 
 @register.filter

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from budgets.models import RuleProfile
+from domain import formatting
 from evaluations import scoring
 from evaluations.scorecard import build_scorecard
 
@@ -28,20 +29,17 @@ SICHUAN_SIGNS = {"=": "＝", ">": "＞", "<": "＜"}
 
 def amount_text(value: Decimal | None) -> str:
     """万元 with two decimals and thousands separators (1010 → "1,010.00"); empty stays empty."""
-    return "" if value is None else f"{value:,.2f}"
+    return formatting.amount(value, empty="")
 
 
 def rate_text(rate: Decimal | None) -> str:
     """A fraction as a percentage with two decimals (1 → "100.00%")."""
-    return "" if rate is None else f"{scoring.round2(rate * 100):.2f}%"
+    return formatting.percent(rate, empty="")
 
 
 def points_text(value: Decimal | None) -> str:
     """Points as the seeds print them: 10, 97.5, 0 (no trailing zeros)."""
-    if value is None:
-        return ""
-    text = f"{scoring.round2(value):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return formatting.points(value, trim=True)
 
 
 @dataclass(frozen=True)
