@@ -1,8 +1,9 @@
 """Reads of projects, always scoped to the user first (django-rules checks objects, not lists)."""
 
 from django.db.models import Case, DecimalField, F, Func, Sum, Value, When
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models.functions import Coalesce
 
+from evaluations.models import reported_grade_sql
 from policy.scopes import projects_visible_to
 
 RATE = DecimalField(max_digits=20, decimal_places=6)
@@ -37,9 +38,7 @@ def project_list_rows(user):
             ),
             # What the unit reports: the stated total/grade where there is one (imports), else the computed.
             self_total=Coalesce("evaluation__claimed_total", "evaluation__computed_total"),
-            self_grade=Coalesce(
-                NullIf("evaluation__claimed_grade", Value("")), NullIf("evaluation__computed_grade", Value(""))
-            ),
+            self_grade=reported_grade_sql(fields="evaluation__", profile="fiscal_year__profile__"),
         )
         # Newest year first, then the 序号 order kept from imports, then unit by unit.
         .order_by("-fiscal_year__year", F("sort_order").asc(nulls_last=True), "unit__name", "name", "pk")

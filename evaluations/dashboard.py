@@ -17,7 +17,7 @@ from decimal import Decimal
 from accounts.models import Organisation
 from budgets.models import FiscalYear
 from evaluations import scoring
-from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation
+from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation, reported_grade_sql
 from evaluations.quality import FINANCE_CODES, PROJECT_RULE_LABELS, project_findings
 from evaluations.scorecard import budget_totals
 from policy.access import groups_by_unit, sees_finance_results
@@ -142,11 +142,6 @@ class GradeDistribution:
         return sum(row.finance_count for row in self.rows)
 
 
-def _self_grade(claimed: str, computed: str) -> str:
-    # What the unit reports: the stated grade where there is one (imports), else the computed one.
-    return claimed or computed
-
-
 def grade_distribution(*, user, fiscal_year, finance_results: bool | None = None) -> GradeDistribution:
     """优/良/中/差 of the self grade beside the finance grade of completed reviews, projects and department-wide.
 
@@ -157,11 +152,15 @@ def grade_distribution(*, user, fiscal_year, finance_results: bool | None = None
     if finance_results is None:
         finance_results = sees_finance_results(user, fiscal_year)
     review_fields = ("review__grade", "review__status", "review__excluded") if finance_results else ()
-    projects = _counted_projects(user, fiscal_year).values(
-        "evaluation__claimed_grade", "evaluation__computed_grade", *(f"evaluation__{f}" for f in review_fields)
+    projects = (
+        _counted_projects(user, fiscal_year)
+        .annotate(reported_grade=reported_grade_sql(fields="evaluation__", profile="fiscal_year__profile__"))
+        .values("reported_grade", *(f"evaluation__{f}" for f in review_fields))
     )
-    department_wide = _counted_department_evaluations(user, fiscal_year).values(
-        "claimed_grade", "computed_grade", *review_fields
+    department_wide = (
+        _counted_department_evaluations(user, fiscal_year)
+        .annotate(reported_grade=reported_grade_sql(profile="fiscal_year__profile__"))
+        .values("reported_grade", *review_fields)
     )
     self_grades = {"projects": Counter(), "department_wide": Counter()}
     finance_grades = {"projects": Counter(), "department_wide": Counter()}
@@ -170,7 +169,7 @@ def grade_distribution(*, user, fiscal_year, finance_results: bool | None = None
     for kind, rows, prefix in (("projects", projects, "evaluation__"), ("department_wide", department_wide, "")):
         for row in rows:
             records[kind] += 1
-            grade = _self_grade(row[f"{prefix}claimed_grade"], row[f"{prefix}computed_grade"])
+            grade = row["reported_grade"]
             if grade:
                 self_grades[kind][grade] += 1
             else:
@@ -283,12 +282,10 @@ def _ranked(rows: list[RankingRow], value) -> list[RankingRow]:
 
 def score_ranking(*, user, fiscal_year) -> Ranking:
     """Departments (or, for a department reviewer, units) by average self total and by share of 优 (projects)."""
-    rows = _counted_projects(user, fiscal_year).values(
-        *GROUP_FIELDS,
-        "evaluation__claimed_total",
-        "evaluation__computed_total",
-        "evaluation__claimed_grade",
-        "evaluation__computed_grade",
+    rows = (
+        _counted_projects(user, fiscal_year)
+        .annotate(reported_grade=reported_grade_sql(fields="evaluation__", profile="fiscal_year__profile__"))
+        .values(*GROUP_FIELDS, "evaluation__claimed_total", "evaluation__computed_total", "reported_grade")
     )
     by_unit = groups_by_unit(user)
     totals: dict[tuple, list[Decimal]] = {}
@@ -301,7 +298,7 @@ def score_ranking(*, user, fiscal_year) -> Ranking:
         total = claimed if claimed is not None else computed
         if total is not None:
             totals.setdefault(group, []).append(total)
-        grade = _self_grade(row["evaluation__claimed_grade"], row["evaluation__computed_grade"])
+        grade = row["reported_grade"]
         if grade:
             grades.setdefault(group, []).append(grade)
     ranking_rows = []

@@ -2,12 +2,30 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import NullIf
 
 from accounts.models import Organisation
 from audit.history import AuditedManager, AuditRecords
 from budgets.models import AMOUNT, POINTS, RATIO, DepartmentIndicator, FiscalYear, Project, RuleProfile
+from evaluations import scoring
 from indicators.models import Indicator
+
+
+def reported_grade_sql(*, fields: str = "", profile: str) -> Case:
+    """``scoring.reported_grade`` as a query expression: ``fields`` leads to the evaluation's columns (e.g.
+    "evaluation__" from a project), ``profile`` to its rule profile (e.g. "fiscal_year__profile__"). None where
+    there is no grade at all."""
+    stated_total = f"{fields}claimed_total"
+    return Case(
+        When(~Q(**{f"{fields}claimed_grade": ""}), then=F(f"{fields}claimed_grade")),
+        When(**{f"{stated_total}__gte": F(f"{profile}grade_excellent_min")}, then=Value(scoring.GRADE_EXCELLENT)),
+        When(**{f"{stated_total}__gte": F(f"{profile}grade_good_min")}, then=Value(scoring.GRADE_GOOD)),
+        When(**{f"{stated_total}__gte": F(f"{profile}grade_fair_min")}, then=Value(scoring.GRADE_FAIR)),
+        When(**{f"{stated_total}__isnull": False}, then=Value(scoring.GRADE_POOR)),
+        default=NullIf(F(f"{fields}computed_grade"), Value("")),
+        output_field=models.CharField(),
+    )
 
 
 class Grade(models.TextChoices):
@@ -90,8 +108,15 @@ class ProjectEvaluation(models.Model):
 
     @property
     def self_grade(self):
-        """The grade the unit reports: what it stated, else what the rules compute."""
-        return self.claimed_grade or self.computed_grade
+        """The grade the unit reports (``scoring.reported_grade``): stated, else its stated total's, else computed."""
+        if self.claimed_grade or self.claimed_total is None:
+            return self.claimed_grade or self.computed_grade
+        return scoring.reported_grade(
+            claimed_grade=self.claimed_grade,
+            claimed_total=self.claimed_total,
+            computed_grade=self.computed_grade,
+            thresholds=self.project.fiscal_year.profile.grade_thresholds,
+        )
 
     @property
     def self_total(self):
@@ -239,7 +264,15 @@ class DepartmentEvaluation(models.Model):
 
     @property
     def self_grade(self):
-        return self.claimed_grade or self.computed_grade
+        """The grade the department reports (``scoring.reported_grade``)."""
+        if self.claimed_grade or self.claimed_total is None:
+            return self.claimed_grade or self.computed_grade
+        return scoring.reported_grade(
+            claimed_grade=self.claimed_grade,
+            claimed_total=self.claimed_total,
+            computed_grade=self.computed_grade,
+            thresholds=self.fiscal_year.profile.grade_thresholds,
+        )
 
 
 class DepartmentScoreItem(models.Model):

@@ -395,6 +395,22 @@ def grade_for(*, total: Decimal, thresholds: Mapping[str, Decimal] = DEFAULT_GRA
     return GRADE_POOR
 
 
+def reported_grade(
+    *, claimed_grade: str, claimed_total: Decimal | None, computed_grade: str, thresholds: Mapping[str, Decimal]
+) -> str:
+    """The grade a record reports: as stated; else that of its stated total; else the computed one ("" if none).
+
+    A table that states a total and no grade (common in published tables) reports the grade of that total,
+    not that of a total the rules compute and the table does not print. ``evaluations.models.reported_grade_sql``
+    is the same rule for querysets.
+    """
+    if claimed_grade:
+        return claimed_grade
+    if claimed_total is not None:
+        return grade_for(total=claimed_total, thresholds=thresholds)
+    return computed_grade or ""
+
+
 @dataclass(frozen=True)
 class WeightLine:
     level1: str

@@ -118,11 +118,12 @@ def _with_points(name: str, points: Decimal | None) -> str:
 
 def _grade(evaluation: DepartmentEvaluation, sheet_grade: str) -> str:
     """The grade of the total the table prints: as stated, else that of the stated total, else the sheet's."""
-    if evaluation.claimed_grade:
-        return evaluation.claimed_grade
-    if evaluation.claimed_total is None:
-        return sheet_grade
-    return scoring.grade_for(total=evaluation.claimed_total, thresholds=evaluation.fiscal_year.profile.grade_thresholds)
+    return scoring.reported_grade(
+        claimed_grade=evaluation.claimed_grade,
+        claimed_total=evaluation.claimed_total,
+        computed_grade=sheet_grade,
+        thresholds=evaluation.fiscal_year.profile.grade_thresholds,
+    )
 
 
 def build_department_table(evaluation: DepartmentEvaluation, *, finance_results: bool = True) -> DepartmentTable:

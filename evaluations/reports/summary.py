@@ -8,7 +8,7 @@ from io import BytesIO
 
 from accounts.models import Organisation
 from budgets.models import FiscalYear, Project
-from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation
+from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation, reported_grade_sql
 from evaluations.richtext import opinion_paragraphs
 
 from .excel import safe_text
@@ -114,16 +114,17 @@ def build_summary(
 
     entries = []
     review_fields = REVIEW_FIELDS if finance_results else ()
-    evaluation_rows = department_evaluations.values_list(
+    evaluation_rows = department_evaluations.annotate(
+        reported_grade=reported_grade_sql(profile="fiscal_year__profile__")
+    ).values_list(
         "pk",
         "sort_order",
-        "claimed_grade",
-        "computed_grade",
+        "reported_grade",
         "department_id",
         "department__name",
         *(f"review__{field}" for field in review_fields),
     )
-    for pk, sort_order, claimed_grade, computed_grade, dept_pk, dept_name, *review in evaluation_rows:
+    for pk, sort_order, reported_grade, dept_pk, dept_name, *review in evaluation_rows:
         dept = org(dept_pk, dept_name)
         key = _order_key(
             department=dept,
@@ -133,8 +134,10 @@ def build_summary(
             name=DEPARTMENT_WIDE_NAME,
             pk=pk,
         )
-        entries.append((key, dept, dept, DEPARTMENT_WIDE_NAME, claimed_grade or computed_grade, review))
-    project_rows = projects.values_list(
+        entries.append((key, dept, dept, DEPARTMENT_WIDE_NAME, reported_grade, review))
+    project_rows = projects.annotate(
+        reported_grade=reported_grade_sql(fields="evaluation__", profile="fiscal_year__profile__")
+    ).values_list(
         "pk",
         "name",
         "sort_order",
@@ -143,13 +146,12 @@ def build_summary(
         "unit__kind",
         "unit__parent_id",
         "unit__parent__name",
-        "evaluation__claimed_grade",
-        "evaluation__computed_grade",
+        "reported_grade",
         *(f"evaluation__review__{field}" for field in review_fields),
     )
     for row in project_rows:
         pk, name, sort_order, unit_pk, unit_name, unit_kind, parent_pk, parent_name = row[:8]
-        claimed_grade, computed_grade, *review = row[8:]
+        reported_grade, *review = row[8:]
         unit = org(unit_pk, unit_name)
         dept = unit if unit_kind == Organisation.Kind.DEPARTMENT else org(parent_pk, parent_name)
         key = _order_key(
@@ -160,7 +162,7 @@ def build_summary(
             name=name,
             pk=pk,
         )
-        entries.append((key, dept, unit, name, claimed_grade or computed_grade, review))
+        entries.append((key, dept, unit, name, reported_grade, review))
     entries.sort(key=lambda entry: entry[0])
 
     rows = []

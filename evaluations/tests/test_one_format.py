@@ -71,3 +71,47 @@ def test_579_825_wan_prints_579_83_on_the_page_in_the_pdf_and_excel_in_a_finding
     assert cells and all(cell.number_format.endswith("0.00") for cell in cells)
     assert any("全年预算数 579.83 万元" in message for message in findings), findings
     assert "实际下达预算金额579.83万元" in opinion
+
+
+# --- one grade for a record that states a total and no grade ---------------------------------------------------
+
+
+def test_a_stated_total_without_a_stated_grade_reports_that_totals_grade_everywhere(client, cast, org, year, project):
+    """Stated 92.00 and no grade, computed 良: 优 on the list, the table, the summary sheet and the dashboard.
+
+    Before the one rule (scoring.reported_grade) the list, the page, the summary and the dashboard showed the
+    computed 良 while the department table graded the stated total.
+    """
+    from evaluations.dashboard import grade_distribution
+    from evaluations.models import DepartmentEvaluation, ProjectEvaluation
+    from evaluations.reports.department_table import build_department_table
+    from evaluations.reports.summary import build_summary
+
+    ProjectEvaluation.objects.filter(project=project).update(
+        status=ProjectEvaluation.Status.APPROVED,
+        claimed_total=Decimal(92),
+        computed_total=Decimal(85),
+        computed_grade="良",
+        claimed_grade="",
+    )
+    department = DepartmentEvaluation.objects.create(
+        fiscal_year=year,
+        department=org.department,
+        status=DepartmentEvaluation.Status.SUBMITTED,
+        claimed_total=Decimal(92),
+        computed_total=Decimal(85),
+        computed_grade="良",
+    )
+    client.force_login(cast.department_reviewer)
+
+    listed = client.get(reverse("budgets:project_list"), {"grade": "优"}).context["table"].data
+    page = client.get(reverse("budgets:project_detail", kwargs={"pk": project.pk})).content.decode()
+    summary = {row.project_name: row.self_grade for row in build_summary(fiscal_year=year, department=None).rows}
+    distribution = grade_distribution(user=cast.finance_reviewer, fiscal_year=year)
+    excellent = next(row for row in distribution.rows if row.grade == "优")
+
+    assert [row.name for row in listed] == ["格式一致项目"]
+    assert "等级：<strong>优</strong>" in page
+    assert set(summary.values()) == {"优"}, summary
+    assert (excellent.self_projects, excellent.self_department_wide) == (1, 1)
+    assert (department.self_grade, build_department_table(department).grade) == ("优", "优")
