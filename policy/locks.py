@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, connection
 from django.db.models.signals import pre_delete, pre_save
 
 from audit.history import BULK_WRITE_GUARDS
@@ -62,12 +63,33 @@ class YearLocked(PermissionDenied):
 
 @contextmanager
 def year_unlocked(fiscal_year: FiscalYear):
-    """Writes to ``fiscal_year``'s records pass inside the block (the year's own transitions only)."""
+    """Writes to ``fiscal_year``'s records pass inside the block (the year's own transitions only).
+
+    On PostgreSQL the session's ``jixiao.unlocked_years`` names the year for the database's own triggers
+    (policy/migrations/0001_year_lock_triggers.py) for as long as the block lasts.
+    """
     token = _unlocked.set(_unlocked.get() | {fiscal_year.pk})
+    _tell_database(_unlocked.get())
     try:
         yield
     finally:
         _unlocked.reset(token)
+        _tell_database(_unlocked.get(), leaving=True)
+
+
+def _tell_database(years: frozenset, *, leaving: bool = False) -> None:
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('jixiao.unlocked_years', %s, false)", [",".join(str(pk) for pk in sorted(years))]
+            )
+    except DatabaseError:
+        # Leaving a block whose transaction failed: it will be rolled back, and the setting made inside it
+        # goes with it.
+        if not leaving:
+            raise
 
 
 def _writable() -> frozenset:

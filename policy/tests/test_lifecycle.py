@@ -390,3 +390,42 @@ def test_a_department_wide_evaluation_submitted_then_approved_with_the_current_v
 
     department.refresh_from_db()
     assert department.status == DepartmentEvaluation.Status.APPROVED
+
+
+# --- the wall in the database itself (PostgreSQL) --------------------------------------------------------------
+
+
+def test_postgresql_refuses_raw_sql_writes_to_a_locked_year_except_inside_its_transitions(
+    sampled_year, cast, evaluation
+):
+    from django.db import DatabaseError, connection
+
+    from policy.locks import year_unlocked
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no such triggers: there the ORM guard (policy.locks) is the only wall.")
+    make_submittable(evaluation.project)
+    fiscal_year_finalise(fiscal_year=sampled_year, actor=cast.finance_reviewer)
+    statements = {
+        "project": ("UPDATE budgets_project SET name = 'raw' WHERE id = %s", evaluation.project_id),
+        "line": ("DELETE FROM budgets_budgetline WHERE project_id = %s", evaluation.project_id),
+        "indicator": ("UPDATE indicators_indicator SET name = 'raw' WHERE project_id = %s", evaluation.project_id),
+        "evaluation": ("UPDATE evaluations_projectevaluation SET status = 'draft' WHERE id = %s", evaluation.pk),
+        "year": ("UPDATE budgets_fiscalyear SET status = 'open' WHERE id = %s", sampled_year.pk),
+    }
+    refused = {}
+    for name, (sql, pk) in statements.items():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, [pk])
+            refused[name] = False
+        except DatabaseError as error:
+            refused[name] = "记录已锁定" in str(error)
+    with year_unlocked(sampled_year), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE budgets_project SET name = name WHERE id = %s", [evaluation.project_id])
+        passed_inside = cursor.rowcount
+
+    assert refused == dict.fromkeys(statements, True)
+    assert passed_inside == 1
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE budgets_project SET name = name WHERE id = %s", [evaluation.project_id])
