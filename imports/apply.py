@@ -7,12 +7,13 @@ left alone: importing the same file twice changes nothing.
 """
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import DatabaseError, transaction
 
 from accounts.models import Organisation
 from budgets.models import BudgetLine, DepartmentIndicator, FiscalYear, Project, RuleProfile
+from domain.numbers import fit
 from evaluations.department import department_evaluation_recalculate
 from evaluations.department_sheet import NARRATIVE_FIELDS, build_sheet
 from evaluations.models import (
@@ -203,10 +204,7 @@ def _fitted(value, model, name: str):
     if value is None:
         return None
     column = model._meta.get_field(name)
-    fitted = value.quantize(Decimal(1).scaleb(-column.decimal_places), rounding=ROUND_HALF_UP)
-    if abs(fitted) >= Decimal(10) ** (column.max_digits - column.decimal_places):
-        raise ValueError(f"{value:f}")
-    return fitted
+    return fit(value, places=column.decimal_places, digits=column.max_digits)
 
 
 def _fit(ctx: _Context, owner, attribute: str, model, column: str, what: str, where: dict) -> bool:

@@ -34,7 +34,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import F, Q
@@ -45,6 +45,7 @@ from import_export.instance_loaders import BaseInstanceLoader
 
 from accounts.models import Organisation
 from budgets.models import BudgetLine, FiscalYear, Project, RuleProfile
+from domain.numbers import fit
 from evaluations import scoring
 from evaluations.models import ProjectEvaluation
 from indicators.models import Indicator
@@ -274,9 +275,10 @@ def parse_year(value: object) -> int | None:
 
 def _fit_decimal(number: Decimal, *, label: str, text: str, places: int, digits: int, warn) -> Decimal:
     """``number`` as the database will keep it (``places`` decimals); a value that does not fit is refused."""
-    fitted = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    if fitted.adjusted() + 1 > digits - places:
-        raise ValueError(f"“{label}”列的“{text}”数值过大，无法保存")
+    try:
+        fitted = fit(number, places=places, digits=digits)
+    except ValueError:
+        raise ValueError(f"“{label}”列的“{text}”数值过大，无法保存") from None
     if fitted != number:
         warn(f"“{label}”列的“{text}”超过 {places} 位小数，按 {fitted.normalize():f} 导入")
     return fitted
