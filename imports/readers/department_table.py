@@ -23,7 +23,6 @@ year's indicator system: imports.apply matches the items to it by name and repor
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from openpyxl.utils import get_column_letter
 
@@ -145,35 +144,6 @@ class _Sheet(LabelledSheet):
     def raw(self, row: int, column: int) -> str:
         """The cell as written (names keep their full-width brackets), the export's formula quote removed."""
         return _unescaped(self.grid.raw_text(row, column))
-
-    def text(self, row: int, column: int | None) -> str:
-        """A free text cell: as written, with "/" and "—" read as empty."""
-        if column is None:
-            return ""
-        text = self.raw(row, column)
-        return "" if text in EMPTY_TEXTS else text
-
-    def number(self, row: int, column: int | None, what: str) -> Decimal | None:
-        """An amount or a score as written; unreadable or negative is an ERROR naming the value."""
-        if column is None:
-            return None
-        value = self.grid.value(row, column)
-        number = parse_decimal(value)
-        if number is None and value is not None:
-            text = clean_text(value).replace(" ", "")
-            if is_placeholder(text) or text in EMPTY_TEXTS:
-                return None
-            for suffix in ("万元", "分"):
-                if text.endswith(suffix):
-                    number = parse_decimal(text.removesuffix(suffix))
-                    break
-            if number is None:
-                self.problem(ERROR, f"{what}“{self.raw(row, column)}”不是数字，无法导入。", row, column)
-                return None
-        if number is not None and number < 0:
-            self.problem(ERROR, f"{what}“{self.raw(row, column)}”是负数，无法导入。", row, column)
-            return None
-        return number
 
     def header_columns(self, row: int) -> dict[str, int]:
         """The score sheet's columns named in ``row``, by field (first column wins)."""

@@ -2,12 +2,13 @@
 compared, "nothing here" texts, label tables, and a worksheet with its grid and the problems found in it."""
 
 import re
+from decimal import Decimal
 
 from openpyxl.utils import get_column_letter
 
 from imports.grid import Grid, normalise_label
-from imports.records import Problem
-from indicators.parsing import clean_text
+from imports.records import ERROR, Problem
+from indicators.parsing import clean_text, is_placeholder, parse_decimal
 
 # Free texts meaning "nothing here"; unlike the number placeholders, "无" is kept as written.
 EMPTY_TEXTS = {"/", "／", "—", "——", "-", "--", "－"}
@@ -43,6 +44,42 @@ class LabelledSheet:
 
     def cells(self, row: int):
         return self.grid.row_cells(row)
+
+    def raw(self, row: int, column: int) -> str:
+        """The cell as written; each reader says what "as written" means for it."""
+        return self.grid.raw_text(row, column)
+
+    def text(self, row: int, column: int | None) -> str:
+        """A free text cell: as written, with "/" and "—" read as empty."""
+        if column is None:
+            return ""
+        text = self.raw(row, column)
+        return "" if text in EMPTY_TEXTS else text
+
+    def number(self, row: int, column: int | None, what: str) -> Decimal | None:
+        """An amount, weight or score as written ("12.5", "12.5万元", "10分"); a placeholder is empty.
+
+        Unreadable or negative (no amount, weight or score of these tables is) is an ERROR naming the value.
+        """
+        if column is None:
+            return None
+        value = self.grid.value(row, column)
+        number = parse_decimal(value)
+        if number is None and value is not None:
+            text = clean_text(value).replace(" ", "")
+            if is_placeholder(text) or text in EMPTY_TEXTS:
+                return None
+            for suffix in ("万元", "分"):
+                if text.endswith(suffix):
+                    number = parse_decimal(text.removesuffix(suffix))
+                    break
+            if number is None:
+                self.problem(ERROR, f"{what}“{self.raw(row, column)}”不是数字，无法导入。", row, column)
+                return None
+        if number is not None and number < 0:
+            self.problem(ERROR, f"{what}“{self.raw(row, column)}”是负数，无法导入。", row, column)
+            return None
+        return number
 
     def key(self, row: int, column: int) -> str:
         return label_key(self.grid.text(row, column))

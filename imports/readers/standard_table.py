@@ -197,30 +197,6 @@ class _Sheet(LabelledSheet):
             return value.isoformat()
         return str(value).strip()
 
-    def text(self, row: int, column: int) -> str:
-        """A free text cell: as written, with "/" and "—" read as empty."""
-        text = self.raw(row, column)
-        return "" if text in EMPTY_TEXTS else text
-
-    def number(self, row: int, column: int | None, what: str) -> Decimal | None:
-        """A number (amount, weight, score) as written; an unreadable one is an ERROR naming the value."""
-        if column is None:
-            return None
-        value = self.grid.value(row, column)
-        number = parse_decimal(value)
-        if number is not None or value is None:
-            return number
-        text = clean_text(value).replace(" ", "")
-        if is_placeholder(text):
-            return None
-        for suffix in ("万元", "分"):
-            if text.endswith(suffix):
-                number = parse_decimal(text.removesuffix(suffix))
-                if number is not None:
-                    return number
-        self.problem(ERROR, f"{what}“{self.raw(row, column)}”不是数字，无法导入。", row, column)
-        return None
-
     def rate(self, row: int, column: int | None) -> Decimal | None:
         if column is None:
             return None

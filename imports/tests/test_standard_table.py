@@ -392,6 +392,18 @@ def test_unreadable_numbers_are_errors_naming_cell_and_value():
     assert (error.row, error.column) == (grid_row + 1, "H")
 
 
+def test_a_negative_weight_is_an_error_as_in_the_department_table():
+    """Both label readers share one number reader (imports/readers/sheet.py); only one refused negatives."""
+    workbook = Workbook()
+    grid_row = _national_variant(workbook.active)
+    workbook.active.cell(row=grid_row + 1, column=8, value=-20)
+    result = read_standard_tables(reload(workbook))
+
+    [error] = result.errors
+    assert "“-20”是负数" in error.message
+    assert (error.row, error.column) == (grid_row + 1, "H")
+
+
 # ---- helpers --------------------------------------------------------------------------------------------------
 
 
