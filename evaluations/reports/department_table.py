@@ -15,6 +15,7 @@ from evaluations import scoring
 from evaluations.department_sheet import build_sheet
 from evaluations.models import DepartmentEvaluation
 
+from .excel import GridWriter
 from .project_table import amount_text, points_text, rate_text
 
 TITLE = "部门整体支出绩效自评表"
@@ -220,37 +221,15 @@ def _lines(text: str, width: float) -> int:
     return sum(max(1, math.ceil(_display_width(part) / usable)) for part in text.split("\n"))
 
 
-class _Grid:
-    """Writes the bordered, wrapped cells of the sheet row by row, merging ranges and sizing each row."""
+class _Grid(GridWriter):
+    """The department table's grid: each row sized to the longest text written in it."""
 
     def __init__(self, ws):
-        from openpyxl.styles import Alignment, Font
-
-        from .excel import thin_border
-
-        self.ws = ws
-        self.row = 1
-        self.border = thin_border()
-        self.font = Font(name="宋体", size=10)
-        self.bold = Font(name="宋体", size=10, bold=True)
-        self.Alignment = Alignment
+        super().__init__(ws)
         self.lines = 1
 
     def put(self, column, value, *, span=1, rowspan=1, fmt=None, bold=False, align="center"):
-        from .excel import write_cell
-
-        write_cell(self.ws, self.row, column, None if value == "" else value, number_format=fmt)
-        alignment = self.Alignment(horizontal=align, vertical="center", wrap_text=True)
-        for r in range(self.row, self.row + rowspan):
-            for c in range(column, column + span):
-                cell = self.ws.cell(row=r, column=c)
-                cell.border = self.border
-                cell.alignment = alignment
-                cell.font = self.bold if bold else self.font
-        if span > 1 or rowspan > 1:
-            self.ws.merge_cells(
-                start_row=self.row, start_column=column, end_row=self.row + rowspan - 1, end_column=column + span - 1
-            )
+        super().put(column, value, span=span, rowspan=rowspan, fmt=fmt, bold=bold, align=align)
         if rowspan == 1 and isinstance(value, str) and value:
             self.lines = max(self.lines, _lines(value, sum(WIDTHS[column - 1 : column - 1 + span])))
 

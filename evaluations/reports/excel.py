@@ -60,3 +60,35 @@ def a4_print_setup(ws, *, landscape: bool, title_rows: str | None = None):
         ws.print_title_rows = title_rows
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
+
+
+class GridWriter:
+    """Writes a sheet's bordered grid row by row: wrapped 宋体 cells, a value spanning a range merged over it
+    and every cell of the range styled. Both standard tables' Excel builders write through it."""
+
+    def __init__(self, ws):
+        from openpyxl.styles import Font
+
+        self.ws = ws
+        self.row = 1
+        self.border = thin_border()
+        self.font = Font(name="宋体", size=10)
+        self.bold = Font(name="宋体", size=10, bold=True)
+
+    def put(self, column, value, *, span=1, rowspan=1, fmt=None, bold=False, align="center", row=None):
+        """Write ``value`` at (``row`` or the current row, ``column``) over ``span`` columns and ``rowspan`` rows."""
+        from openpyxl.styles import Alignment
+
+        row = self.row if row is None else row
+        write_cell(self.ws, row, column, None if value == "" else value, number_format=fmt)
+        alignment = Alignment(horizontal=align, vertical="center", wrap_text=True)
+        for r in range(row, row + rowspan):
+            for c in range(column, column + span):
+                cell = self.ws.cell(row=r, column=c)
+                cell.border = self.border
+                cell.alignment = alignment
+                cell.font = self.bold if bold else self.font
+        if span > 1 or rowspan > 1:
+            self.ws.merge_cells(
+                start_row=row, start_column=column, end_row=row + rowspan - 1, end_column=column + span - 1
+            )

@@ -12,6 +12,7 @@ from decimal import Decimal
 from budgets.models import RuleProfile
 from domain import formatting
 from evaluations import scoring
+from evaluations.reports.excel import GridWriter
 from evaluations.scorecard import build_scorecard
 
 NATIONAL = RuleProfile.Layout.NATIONAL
@@ -360,38 +361,12 @@ NATIONAL_WIDTHS = [11, 12, 18, 14, 14, 9, 9, 22]
 SICHUAN_WIDTHS = [11, 13, 16, 8, 10, 8, 10, 8, 8, 20]
 
 
-class _Sheet:
-    """Writes cells of a bordered grid, merging ranges and styling every cell of a range."""
+class _Sheet(GridWriter):
+    """The project table's grid, ``columns`` wide."""
 
     def __init__(self, ws, columns: int):
-        from openpyxl.styles import Alignment, Font
-
-        from evaluations.reports.excel import thin_border
-
-        self.ws = ws
+        super().__init__(ws)
         self.columns = columns
-        self.border = thin_border()
-        self.font = Font(name="宋体", size=10)
-        self.bold = Font(name="宋体", size=10, bold=True)
-        self.Alignment = Alignment
-        self.row = 1
-
-    def put(self, column, value, *, span=1, rowspan=1, fmt=None, bold=False, align="center", row=None):
-        from evaluations.reports.excel import write_cell
-
-        row = self.row if row is None else row
-        alignment = self.Alignment(horizontal=align, vertical="center", wrap_text=True)
-        write_cell(self.ws, row, column, value if value != "" else None, number_format=fmt)
-        for r in range(row, row + rowspan):
-            for c in range(column, column + span):
-                cell = self.ws.cell(row=r, column=c)
-                cell.border = self.border
-                cell.alignment = alignment
-                cell.font = self.bold if bold else self.font
-        if span > 1 or rowspan > 1:
-            self.ws.merge_cells(
-                start_row=row, start_column=column, end_row=row + rowspan - 1, end_column=column + span - 1
-            )
 
     def next(self, height=None):
         if height:
