@@ -28,6 +28,18 @@ def reported_grade_sql(*, fields: str = "", profile: str) -> Case:
     )
 
 
+def _reported_grade(record, profile) -> str:
+    """``scoring.reported_grade`` of an evaluation; ``profile()`` (a query) is read only when it decides."""
+    if record.claimed_grade or record.claimed_total is None:
+        return record.claimed_grade or record.computed_grade
+    return scoring.reported_grade(
+        claimed_grade=record.claimed_grade,
+        claimed_total=record.claimed_total,
+        computed_grade=record.computed_grade,
+        thresholds=profile().grade_thresholds,
+    )
+
+
 class Grade(models.TextChoices):
     EXCELLENT = "优", "优"
     GOOD = "良", "良"
@@ -109,14 +121,7 @@ class ProjectEvaluation(models.Model):
     @property
     def self_grade(self):
         """The grade the unit reports (``scoring.reported_grade``): stated, else its stated total's, else computed."""
-        if self.claimed_grade or self.claimed_total is None:
-            return self.claimed_grade or self.computed_grade
-        return scoring.reported_grade(
-            claimed_grade=self.claimed_grade,
-            claimed_total=self.claimed_total,
-            computed_grade=self.computed_grade,
-            thresholds=self.project.fiscal_year.profile.grade_thresholds,
-        )
+        return _reported_grade(self, lambda: self.project.fiscal_year.profile)
 
     @property
     def self_total(self):
@@ -265,14 +270,7 @@ class DepartmentEvaluation(models.Model):
     @property
     def self_grade(self):
         """The grade the department reports (``scoring.reported_grade``)."""
-        if self.claimed_grade or self.claimed_total is None:
-            return self.claimed_grade or self.computed_grade
-        return scoring.reported_grade(
-            claimed_grade=self.claimed_grade,
-            claimed_total=self.claimed_total,
-            computed_grade=self.computed_grade,
-            thresholds=self.fiscal_year.profile.grade_thresholds,
-        )
+        return _reported_grade(self, lambda: self.fiscal_year.profile)
 
 
 class DepartmentScoreItem(models.Model):
