@@ -16,7 +16,7 @@ from evaluations.department_sheet import EDITABLE_FIELDS, FieldProblem, build_sh
 from evaluations.models import DepartmentEvaluation, DepartmentScoreItem, EvaluationTransition
 from evaluations.services import StaleActionError, WorkflowError, require_year_unlocked
 from policy.access import can
-from policy.rules import year_of
+from policy.locks import year_of
 
 Formula = DepartmentIndicator.Formula
 Status = DepartmentEvaluation.Status

@@ -10,6 +10,7 @@ become 未完成 — and from then on ``policy.locks`` refuses every write to th
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.context import acting_as
@@ -61,12 +62,16 @@ class OpenItems:
         return sum(self.counts.values())
 
 
+def reviews_of(fiscal_year: FiscalYear):
+    """The year's finance reviews, of projects and of department-wide evaluations alike."""
+    return FinanceReview.objects.filter(
+        Q(evaluation__project__fiscal_year=fiscal_year) | Q(department_evaluation__fiscal_year=fiscal_year)
+    )
+
+
 def open_reviews(fiscal_year: FiscalYear):
     """Reviews of the year's sample not finished (project and department-wide alike)."""
-    in_year = FinanceReview.objects.filter(evaluation__project__fiscal_year=fiscal_year) | FinanceReview.objects.filter(
-        department_evaluation__fiscal_year=fiscal_year
-    )
-    return in_year.filter(excluded=False, status=FinanceReview.Status.DRAFT)
+    return reviews_of(fiscal_year).filter(excluded=False, status=FinanceReview.Status.DRAFT)
 
 
 def open_items(fiscal_year: FiscalYear) -> OpenItems:
@@ -208,10 +213,7 @@ def fiscal_year_reopen(*, fiscal_year: FiscalYear, actor, reason: str) -> Fiscal
             REVERSIBLE,
         )
         _move(DepartmentEvaluation, departments, lambda e: before.get(e.pk, DepartmentStatus.APPROVED), actor, comment)
-        in_year = FinanceReview.objects.filter(evaluation__project__fiscal_year=year) | FinanceReview.objects.filter(
-            department_evaluation__fiscal_year=year
-        )
-        in_year.filter(status=FinanceReview.Status.INCOMPLETE).update(
+        reviews_of(year).filter(status=FinanceReview.Status.INCOMPLETE).update(
             status=FinanceReview.Status.DRAFT, updated_at=timezone.now()
         )
         year.status = FiscalYear.Status.CLOSED

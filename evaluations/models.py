@@ -414,6 +414,14 @@ class FinanceReview(models.Model):
     def __str__(self):
         return f"财政抽查：{self.evaluation or self.department_evaluation}"
 
+    @property
+    def target_reached_submission(self) -> bool:
+        """Whether the reviewed record may be reviewed: a project once approved, a department-wide
+        evaluation once submitted (SPEC §13)."""
+        if self.evaluation_id:
+            return self.evaluation.status in ProjectEvaluation.APPROVED_OR_LATER
+        return self.department_evaluation.status in DepartmentEvaluation.REVIEWABLE
+
 
 class ReviewIndicatorScore(models.Model):
     """核查分数 of one indicator in a finance review (≤ the indicator's weight)."""

@@ -19,7 +19,6 @@ from budgets.models import FiscalYear
 from domain import formatting
 from evaluations import scoring
 from evaluations.models import (
-    DepartmentEvaluation,
     EvaluationTransition,
     FinanceReview,
     ProjectEvaluation,
@@ -279,18 +278,12 @@ def _editable(review: FinanceReview, version: int | None = None):
         raise WorkflowError("该项目已移出样本，不能审核。")
     if review_year(review).status in FiscalYear.LOCKED:
         raise WorkflowError("该年度已定稿，审核记录只读。")
-    if not _target_reviewable(review):
+    if not review.target_reached_submission:
         raise WorkflowError("部门尚未提交该自评，提交后才能审核。")
     if review.status != FinanceReview.Status.DRAFT:
         raise WorkflowError("该审核已完成，须先重新打开才能修改。")
     if version is not None and review.version != version:
         raise StaleActionError("该审核记录")
-
-
-def _target_reviewable(review: FinanceReview) -> bool:
-    if review.evaluation_id:
-        return review.evaluation.status in ProjectEvaluation.APPROVED_OR_LATER
-    return review.department_evaluation.status in DepartmentEvaluation.REVIEWABLE
 
 
 @transaction.atomic

@@ -370,10 +370,14 @@ def _board_for(fiscal_year):
     return redirect(f"{reverse('finance:board')}?year={fiscal_year.year}")
 
 
-def _year_action(request, year, action, done: str, **kwargs):
-    """Run one lifecycle service on the user's bureau's ``year`` and go back to the board with its message."""
+def _bureau_year(request, year) -> FiscalYear:
+    """The finance reviewer's own bureau's ``year`` (403 for any other role, 404 for a year not theirs)."""
     _finance_only(request.user)
-    fiscal_year = get_object_or_404(fiscal_years_visible_to(request.user), year=year)
+    return get_object_or_404(fiscal_years_visible_to(request.user), year=year)
+
+
+def _year_action(request, fiscal_year, action, done: str, **kwargs):
+    """Run one lifecycle service on ``fiscal_year`` and go back to the board with its message."""
     try:
         fiscal_year = action(fiscal_year=fiscal_year, actor=request.user, **kwargs)
     except WorkflowError as error:
@@ -387,17 +391,18 @@ def _year_action(request, year, action, done: str, **kwargs):
 @require_POST
 def year_close_view(request, year):
     """填报中 → 财政审核中."""
-    return _year_action(request, year, fiscal_year_close, "{year}年度填报阶段已结束，进入{status}阶段。")
+    return _year_action(
+        request, _bureau_year(request, year), fiscal_year_close, "{year}年度填报阶段已结束，进入{status}阶段。"
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def year_finalise_view(request, year):
     """定稿: a confirmation page listing what is still open (SPEC §13), then the finalising on confirmation."""
-    _finance_only(request.user)
-    fiscal_year = get_object_or_404(fiscal_years_visible_to(request.user), year=year)
+    fiscal_year = _bureau_year(request, year)
     if request.method == "POST" and request.POST.get("confirm") == "1":
-        return _year_action(request, year, fiscal_year_finalise, "{year}年度已定稿，全部记录已锁定。")
+        return _year_action(request, fiscal_year, fiscal_year_finalise, "{year}年度已定稿，全部记录已锁定。")
     if not can(request.user, "evaluations.finalise_fiscalyear", fiscal_year):
         messages.error(request, f"该年度当前为“{fiscal_year.get_status_display()}”，不能定稿。")
         return _board_for(fiscal_year)
@@ -420,11 +425,10 @@ def year_finalise_view(request, year):
 @require_http_methods(["GET", "POST"])
 def year_publish_view(request, year):
     """公开: only after 定稿, with a confirmation page of its own."""
-    _finance_only(request.user)
-    fiscal_year = get_object_or_404(fiscal_years_visible_to(request.user), year=year)
+    fiscal_year = _bureau_year(request, year)
     if request.method == "POST" and request.POST.get("confirm") == "1":
         return _year_action(
-            request, year, fiscal_year_publish, "{year}年度{status}：单位和部门可看到财政抽查审核结果。"
+            request, fiscal_year, fiscal_year_publish, "{year}年度{status}：单位和部门可看到财政抽查审核结果。"
         )
     if not can(request.user, "evaluations.publish_fiscalyear", fiscal_year):
         messages.error(request, "请先定稿，再公开。")
@@ -455,7 +459,7 @@ def year_reopen_view(request, year):
     """Reopen a finalised or published year, with the reason audited."""
     return _year_action(
         request,
-        year,
+        _bureau_year(request, year),
         fiscal_year_reopen,
         "{year}年度已重新打开（{status}），原因已记录。",
         reason=request.POST.get("reason", ""),

@@ -48,6 +48,7 @@ from .records import (
     ProjectRecord,
     ReadResult,
     SummaryRecord,
+    refuse_locked_years,
 )
 
 IMPORT_COMMENT = "从 Excel 导入"
@@ -719,13 +720,7 @@ def apply_result(result: ReadResult, *, bureau: Organisation, year: int | None =
                         _apply_summary_row(ctx, fiscal_year, row)
                     _update_sample_ratio(fiscal_year)
                 _quality_findings(ctx)
-            year_existed = not any(c.kind == "年度" for c in outcome.changes)
-            if (
-                year_existed
-                and fiscal_year.status in FiscalYear.LOCKED
-                and any(c.action != UNCHANGED for c in outcome.changes)
-            ):
-                outcome.problems.append(Problem(ERROR, f"{YearLocked(fiscal_year)} 没有导入任何数据。"))
+            refuse_locked_years(outcome, [fiscal_year])
             if dry_run or outcome.errors:
                 transaction.set_rollback(True)
             else:

@@ -235,3 +235,14 @@ IMPORTED_YEAR_NOTE = (
     "{number} 年度由本次导入新建，状态为“财政审核中”：全部导入并核对后，由财政审核员定稿、公开，"
     "单位和部门才能看到财政抽查审核结果。"
 )
+
+
+def refuse_locked_years(outcome: "Outcome", years) -> None:
+    """An import that would change a 已定稿 or 已公开 year is refused whole (SPEC §13): an ERROR per such year."""
+    from policy.locks import YearLocked
+
+    if all(change.action == UNCHANGED for change in outcome.changes):
+        return
+    for fiscal_year in years:
+        if fiscal_year.status in type(fiscal_year).LOCKED:
+            outcome.problems.append(Problem(ERROR, f"{YearLocked(fiscal_year)} 没有导入任何数据。"))

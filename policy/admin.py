@@ -45,7 +45,7 @@ from evaluations.models import (
 )
 from indicators.models import Indicator, LibraryIndicator
 from policy import access
-from policy.locks import YEAR_PATHS, YearLocked
+from policy.locks import YearLocked, year_of
 
 # --- where each model's rows belong ---------------------------------------------------------------------------
 
@@ -128,21 +128,7 @@ def tenancy_of(model) -> Tenancy | None:
 
 def locked_year_of(obj) -> FiscalYear | None:
     """The 已定稿/已公开 year ``obj`` belongs to, as it stands in memory; None when its year is open or it has none."""
-    if obj is None:
-        return None
-    year = obj if isinstance(obj, FiscalYear) else None
-    for path in YEAR_PATHS.get(obj._meta.concrete_model, ()):
-        if year is not None:
-            break
-        node = obj
-        for hop in path.split("__"):
-            try:
-                node = getattr(node, hop)
-            except ObjectDoesNotExist:
-                node = None
-            if node is None:
-                break
-        year = node
+    year = year_of(obj)
     return year if year is not None and year.status in FiscalYear.LOCKED else None
 
 

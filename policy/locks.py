@@ -13,7 +13,7 @@ puts them back) run inside ``year_unlocked(year)``: the only way through, used b
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import DatabaseError, connection
 from django.db.models.signals import pre_delete, pre_save
 
@@ -92,8 +92,22 @@ def _tell_database(years: frozenset, *, leaving: bool = False) -> None:
             raise
 
 
-def _writable() -> frozenset:
-    return _unlocked.get()
+def year_of(obj) -> FiscalYear | None:
+    """The fiscal year a record belongs to, as it stands in memory (a year is its own; None without one)."""
+    if obj is None or isinstance(obj, FiscalYear):
+        return obj
+    for path in YEAR_PATHS.get(obj._meta.concrete_model, ()):
+        node = obj
+        for hop in path.split("__"):
+            try:
+                node = getattr(node, hop)
+            except ObjectDoesNotExist:
+                node = None
+            if node is None:
+                break
+        if node is not None:
+            return node
+    return None
 
 
 @contextmanager
@@ -112,7 +126,7 @@ def checked_once(fiscal_year_ids):
 
 
 def _refuse_if_locked(year_ids) -> None:
-    ids = {pk for pk in year_ids if pk is not None} - _writable()
+    ids = {pk for pk in year_ids if pk is not None} - _unlocked.get()
     if not ids:
         return
     locked = FiscalYear.objects.filter(pk__in=ids, status__in=FiscalYear.LOCKED).first()
@@ -158,7 +172,7 @@ def _check_instance(sender, instance, **kwargs):
 
 def _check_fiscal_year(sender, instance, **kwargs):
     """A locked year's own row (its profile, deadlines, status) changes only through its transitions."""
-    if instance.pk is None or instance.pk in _writable():
+    if instance.pk is None or instance.pk in _unlocked.get():
         return
     stored = FiscalYear.objects.filter(pk=instance.pk).first()
     if stored is not None and stored.status in FiscalYear.LOCKED:
@@ -170,7 +184,7 @@ def _check_bulk(model, *, objs=None, queryset=None):
         return
     if model is FiscalYear:
         if queryset is not None:
-            locked = queryset.filter(status__in=FiscalYear.LOCKED).exclude(pk__in=_writable()).first()
+            locked = queryset.filter(status__in=FiscalYear.LOCKED).exclude(pk__in=_unlocked.get()).first()
             if locked is not None:
                 raise YearLocked(locked)
         return

@@ -10,7 +10,8 @@ import rules
 
 from accounts.models import User
 from budgets.models import FiscalYear
-from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation
+from evaluations.models import DepartmentEvaluation, ProjectEvaluation
+from policy.locks import year_of
 
 # --- who the user is ------------------------------------------------------------------------------------------
 
@@ -78,20 +79,6 @@ def organisation_is_within(organisation, user) -> bool:
 
 
 # --- the year's state -----------------------------------------------------------------------------------------
-
-
-def year_of(obj) -> FiscalYear | None:
-    """The fiscal year a record belongs to (a year is its own)."""
-    if obj is None:
-        return None
-    if isinstance(obj, FiscalYear):
-        return obj
-    if isinstance(obj, ProjectEvaluation):
-        return obj.project.fiscal_year
-    if isinstance(obj, FinanceReview):
-        target = obj.evaluation.project if obj.evaluation_id else obj.department_evaluation
-        return target.fiscal_year
-    return getattr(obj, "fiscal_year", None)
 
 
 @rules.predicate
@@ -241,11 +228,7 @@ def review_is_own_bureau(user, review):
 @rules.predicate
 def review_target_reached_submission(user, review):
     """A department-wide evaluation is reviewed only once submitted (SPEC §13); a project once approved."""
-    if review is None:
-        return False
-    if review.evaluation_id:
-        return review.evaluation.status in ProjectEvaluation.APPROVED_OR_LATER
-    return review.department_evaluation.status in DepartmentEvaluation.REVIEWABLE
+    return review is not None and review.target_reached_submission
 
 
 @rules.predicate

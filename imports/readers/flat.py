@@ -27,9 +27,9 @@ from budgets.models import FiscalYear, Project, RuleProfile
 from evaluations.models import EvaluationTransition, ProjectEvaluation
 from evaluations.reports.excel import write_cell
 from evaluations.services import evaluations_recalculate
-from policy.locks import YearLocked, year_unlocked
+from policy.locks import year_unlocked
 
-from ..records import ERROR, UNCHANGED, WARNING, Change, Outcome, Problem
+from ..records import ERROR, UNCHANGED, WARNING, Change, Outcome, Problem, refuse_locked_years
 from ..resources import (
     ACTUAL,
     DEPARTMENT,
@@ -444,7 +444,7 @@ def import_flat(workbook, *, bureau, year: int | None, dry_run: bool, user=None)
                 )
                 _collect(outcome, sheet, resource, _import_sheet(resource, sheet), "绩效指标")
                 indicator_resources.append(resource)
-            _refuse_locked(ctx)
+            refuse_locked_years(outcome, ctx.years.values())
             if dry_run or outcome.errors:
                 transaction.set_rollback(True)
             else:
@@ -455,14 +455,6 @@ def import_flat(workbook, *, bureau, year: int | None, dry_run: bool, user=None)
         outcome.committed = False
         outcome.problems.append(Problem(ERROR, f"写入数据库时出错，没有导入任何数据：{_database_problem(exc)}。"))
     return outcome
-
-
-def _refuse_locked(ctx: FlatContext) -> None:
-    """An import that would change a year that is 已定稿 or 已公开 is refused whole (SPEC §13)."""
-    changed = any(c.action != UNCHANGED for c in ctx.outcome.changes)
-    for fiscal_year in ctx.years.values():
-        if changed and fiscal_year.status in FiscalYear.LOCKED:
-            ctx.outcome.problems.append(Problem(ERROR, f"{YearLocked(fiscal_year)} 没有导入任何数据。"))
 
 
 # --- template -----------------------------------------------------------------------------------------------------
