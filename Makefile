@@ -70,9 +70,10 @@ run: install demo ## Install, migrate, load the demo and serve on http://127.0.0
 test: install-dev ## Run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
 	$(TEST_ENV) $(BIN)/python -m pytest -q -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed-dev ## ruff lint and format check
+lint: $(VENV)/.installed-dev ## ruff lint and format check, and the one-way layers (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 
 format: $(VENV)/.installed-dev ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .

@@ -2,10 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.models import Organisation, User
 from policy.access import is_operator
 from policy.admin import BureauScopedAdmin
-
-from .models import Organisation, User
 
 
 @admin.register(Organisation)

@@ -4,7 +4,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 
-from audit.history import AuditedQuerySet, AuditRecords
+from domain import roles
+from history.records import AuditedQuerySet, AuditRecords
 
 
 class OrganisationQuerySet(AuditedQuerySet):
@@ -21,6 +22,9 @@ class OrganisationQuerySet(AuditedQuerySet):
 
 
 class Organisation(models.Model):
+    # Where a row belongs: policy.admin scopes the admin site by it.
+    bureau_paths = ("pk", "parent", "parent__parent")
+
     class Kind(models.TextChoices):
         FINANCE_BUREAU = "finance_bureau", "财政局"
         DEPARTMENT = "department", "主管部门"
@@ -80,11 +84,14 @@ class AuditedUserManager(UserManager.from_queryset(AuditedQuerySet)):
 
 
 class User(AbstractUser):
+    # Where a row belongs: policy.admin scopes the admin site by it.
+    bureau_paths = ("organisation", "organisation__parent", "organisation__parent__parent")
+
     class Role(models.TextChoices):
-        UNIT_FILLER = "unit_filler", "单位填报人"
-        DEPARTMENT_REVIEWER = "department_reviewer", "主管部门审核人"
-        FINANCE_REVIEWER = "finance_reviewer", "财政审核员"
-        ADMIN = "admin", "管理员"
+        UNIT_FILLER = roles.UNIT_FILLER, "单位填报人"
+        DEPARTMENT_REVIEWER = roles.DEPARTMENT_REVIEWER, "主管部门审核人"
+        FINANCE_REVIEWER = roles.FINANCE_REVIEWER, "财政审核员"
+        ADMIN = roles.ADMIN, "管理员"
 
     # Which kind of organisation each role belongs to.
     ROLE_ORGANISATION_KINDS = {

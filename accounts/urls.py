@@ -1,12 +1,9 @@
+"""Signing in and out. config/urls.py puts these and the home page together under the ``accounts`` namespace."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
-
-app_name = "accounts"
-
 urlpatterns = [
-    path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -8,6 +8,6 @@ class AuditConfig(AppConfig):
     def ready(self):
         from simple_history.signals import pre_create_historical_record
 
-        from audit.context import fill_reason
+        from history.context import fill_reason
 
         pre_create_historical_record.connect(fill_reason, dispatch_uid="audit.fill_reason")

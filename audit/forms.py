@@ -1,8 +1,8 @@
 from django import forms
 
 from accounts.models import Organisation
+from accounts.scopes import departments_visible_to
 from policy.access import sees_whole_bureau
-from policy.scopes import departments_visible_to
 
 
 class ExportForm(forms.Form):

@@ -17,7 +17,7 @@ import nh3
 from django.db import models
 from django.utils import timezone
 
-from audit.history import untracked_fields
+from history.records import untracked_fields
 
 ACTIONS = {"+": "新增", "~": "修改", "-": "删除"}
 NO_USER = "系统"

@@ -8,14 +8,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from audit.export import Scope, TooManyRows, write_workbook
+from audit.forms import ExportForm
+from audit.records import department_trail, project_trail
 from budgets.models import Project
-from evaluations.department_views import _department_evaluations
+from budgets.scopes import fiscal_years_visible_to
+from evaluations.department_wide.views import _department_evaluations
 from policy.access import can, get_object_for_user
-from policy.scopes import fiscal_years_visible_to
-
-from .export import Scope, TooManyRows, write_workbook
-from .forms import ExportForm
-from .records import department_trail, project_trail
 
 PAGE_SIZE = 50
 

@@ -128,7 +128,7 @@ def bench_list(reviewer, repeat):
 
 def bench_save(filler, year, n_indicators, repeat):
     from budgets.models import Project
-    from budgets.services import project_create
+    from evaluations.filling.services import project_create
     from indicators.models import Indicator
 
     project = project_create(fiscal_year=year, unit=filler.organisation, name=f"保存基准{n_indicators}")

@@ -5,7 +5,7 @@ Each virtual user logs in once as an account of its role that no other virtual u
 their own projects, departments decide only their own queue and finance reviewers save only the reviews on
 their own pages of the board: a 409 (two people saving one project) can only come from a real bug.
 
-Data: ``python manage.py scale_city --yes`` (evaluations/management/commands/scale_city.py). Driver:
+Data: ``python bench/scale_city.py --yes``. Driver:
 ``bench/run_load.sh``. Settings come from the environment:
 
 LOAD_PASSWORD         the accounts' password (load1234)

@@ -38,7 +38,7 @@ if [ "${1:-}" = "prepare" ]; then
     psql "${DATABASE_URL%/*}/postgres" -c "create database \"$db\""
   fi
   "$APP_PY" manage.py migrate --noinput
-  time "$APP_PY" manage.py scale_city --yes
+  time "$APP_PY" bench/scale_city.py --yes
   exit 0
 fi
 

@@ -1,9 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from policy.admin import BureauScopedAdmin, BureauScopedInline
-
-from .models import (
+from budgets.models import (
     BudgetLine,
     DepartmentIndicator,
     FiscalYear,
@@ -13,6 +11,7 @@ from .models import (
     Project,
     RuleProfile,
 )
+from policy.admin import BureauScopedAdmin, BureauScopedInline
 
 
 class ProfileLevel1Inline(BureauScopedInline, admin.TabularInline):

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Organisation
-from audit.history import AuditedManager, AuditedQuerySet, AuditRecords
+from history.records import AuditedManager, AuditedQuerySet, AuditRecords
 
 # 万元 with 6 decimal places: exact to the 分 (0.0001 万元 = 1 元; 6 places leave room for 分 and below).
 AMOUNT = {"max_digits": 20, "decimal_places": 6}
@@ -20,6 +20,10 @@ RATIO = {"max_digits": 9, "decimal_places": 6}
 
 class RuleProfile(models.Model):
     """The scoring and layout rules a fiscal year is evaluated under (SPEC §6)."""
+
+    # Where a row belongs: policy.admin scopes the admin site by it.
+    bureau_paths = ("finance_bureau",)
+    shared_when_unowned = True
 
     class Layout(models.TextChoices):
         NATIONAL = "national", "全国通用格式（项目支出绩效自评表）"
@@ -95,6 +99,10 @@ class RuleProfile(models.Model):
 class ProfileLevel1(models.Model):
     """一级指标 of a profile's taxonomy, with its points (None: free within the indicator total)."""
 
+    # Where a row belongs: policy.admin scopes the admin site by it.
+    bureau_paths = ("profile__finance_bureau",)
+    shared_when_unowned = True
+
     profile = models.ForeignKey(RuleProfile, on_delete=models.CASCADE, related_name="level1_categories")
     name = models.CharField("一级指标", max_length=50)
     weight = models.DecimalField(
@@ -119,6 +127,10 @@ class ProfileLevel1(models.Model):
 class ProfileLevel2(models.Model):
     """二级指标 under a 一级; the 三级 indicators of a project are filed under one of these."""
 
+    # Where a row belongs: policy.admin scopes the admin site by it.
+    bureau_paths = ("level1__profile__finance_bureau",)
+    shared_when_unowned = True
+
     level1 = models.ForeignKey(ProfileLevel1, on_delete=models.CASCADE, related_name="level2_categories")
     name = models.CharField("二级指标", max_length=50)
     weight = models.DecimalField("分值", **POINTS, null=True, blank=True)
@@ -140,6 +152,10 @@ class ProfileLevel2(models.Model):
 class ProfileFundSource(models.Model):
     """A fund-source row of the budget block (本年财政拨款, 上年结转资金 … or 财政资金, 单位资金 …)."""
 
+    # Where a row belongs: policy.admin scopes the admin site by it.
+    bureau_paths = ("profile__finance_bureau",)
+    shared_when_unowned = True
+
     profile = models.ForeignKey(RuleProfile, on_delete=models.CASCADE, related_name="fund_sources")
     name = models.CharField("资金来源", max_length=50)
     order = models.PositiveSmallIntegerField("顺序", default=0)
@@ -156,6 +172,10 @@ class ProfileFundSource(models.Model):
 
 class DepartmentIndicator(models.Model):
     """One 三级 item of a profile's department-wide indicator system (SPEC §7)."""
+
+    # Where a row belongs: policy.admin scopes the admin site by it.
+    bureau_paths = ("profile__finance_bureau",)
+    shared_when_unowned = True
 
     class Formula(models.TextChoices):
         JUDGED = "judged", "人工评分"
@@ -198,13 +218,16 @@ class DepartmentIndicator(models.Model):
 
 
 class FiscalYear(models.Model):
+    # Where a row belongs: policy.admin scopes the admin site by it.
+    bureau_paths = ("finance_bureau",)
+
     class Status(models.TextChoices):
         OPEN = "open", "填报中"
         CLOSED = "closed", "财政审核中"
         FINALISED = "finalised", "已定稿"
         PUBLISHED = "published", "已公开"
 
-    # Once finalised, records are read-only for everyone but the admin.
+    # From 已定稿 on, nothing in the year changes (SPEC §13); policy.locks enforces it.
     LOCKED = (Status.FINALISED, Status.PUBLISHED)
 
     finance_bureau = models.ForeignKey(
@@ -237,6 +260,24 @@ class FiscalYear(models.Model):
     def __str__(self):
         return f"{self.year}年度（{self.finance_bureau}）"
 
+    # The year's state as the access rules ask it (policy.rules).
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_finalised(self) -> bool:
+        return self.status == self.Status.FINALISED
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status in self.LOCKED
+
 
 class ProjectQuerySet(AuditedQuerySet):
     def of_department(self, department):
@@ -247,6 +288,10 @@ class ProjectQuerySet(AuditedQuerySet):
 
 class Project(models.Model):
     """One project's yearly record: header, goal and conclusion (SPEC §4). Budget lines and indicators hang off it."""
+
+    # Where a row belongs: policy.locks locks it with its year, policy.admin scopes the admin site by it.
+    year_paths = ("fiscal_year",)
+    bureau_paths = ("fiscal_year__finance_bureau",)
 
     # The header and narrative fields a unit fills in (the form) and a published table carries (imports).
     HEADER_FIELDS = (
@@ -330,6 +375,10 @@ class Project(models.Model):
 
 class BudgetLine(models.Model):
     """One fund-source row of the budget block, in 万元 (SPEC §4.2). The 年度资金总额 row is their sum."""
+
+    # Where a row belongs: policy.locks locks it with its year, policy.admin scopes the admin site by it.
+    year_paths = ("project__fiscal_year",)
+    bureau_paths = ("project__fiscal_year__finance_bureau",)
 
     project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.CASCADE, related_name="budget_lines")
     fund_source = models.CharField("资金来源", max_length=50)

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "evaluations",
     "imports",
     "policy",
+    "config.apps.SiteConfig",
 ]
 
 MIDDLEWARE = [

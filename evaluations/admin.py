@@ -1,9 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from policy.admin import BureauScopedAdmin, BureauScopedInline
-
-from .models import (
+from evaluations.models import (
     DepartmentEvaluation,
     DepartmentScoreItem,
     EvaluationTransition,
@@ -13,6 +11,7 @@ from .models import (
     ReviewIndicatorScore,
     SpotCheckSample,
 )
+from policy.admin import BureauScopedAdmin, BureauScopedInline
 
 
 class EvaluationTransitionInline(BureauScopedInline, admin.TabularInline):

@@ -14,8 +14,8 @@ from django.db import transaction
 
 from accounts.models import Organisation, User
 from budgets.models import BudgetLine, FiscalYear, Project, RuleProfile
-from evaluations import scoring
-from evaluations.department import department_evaluation_recalculate
+from domain import scoring
+from evaluations.department_wide.services import department_evaluation_recalculate
 from evaluations.models import (
     DepartmentEvaluation,
     DepartmentScoreItem,
@@ -25,7 +25,7 @@ from evaluations.models import (
     SpotCheckSample,
 )
 from evaluations.richtext import sanitise_opinion
-from evaluations.services import evaluation_recalculate
+from evaluations.workflow.services import evaluation_recalculate
 from indicators.models import Indicator, LibraryIndicator
 from indicators.parsing import parse_decimal, parse_measure, qualitative_label_from_text
 from policy.locks import year_unlocked

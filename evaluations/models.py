@@ -6,9 +6,9 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import NullIf
 
 from accounts.models import Organisation
-from audit.history import AuditedManager, AuditRecords
 from budgets.models import AMOUNT, POINTS, RATIO, DepartmentIndicator, FiscalYear, Project, RuleProfile
-from evaluations import scoring
+from domain import scoring
+from history.records import AuditedManager, AuditRecords
 from indicators.models import Indicator
 
 
@@ -49,6 +49,10 @@ class Grade(models.TextChoices):
 
 class ProjectEvaluation(models.Model):
     """The self-evaluation of one project: its workflow state and its totals, claimed and computed side by side."""
+
+    # Where a row belongs: policy.locks locks it with its year, policy.admin scopes the admin site by it.
+    year_paths = ("project__fiscal_year",)
+    bureau_paths = ("project__fiscal_year__finance_bureau",)
 
     class Status(models.TextChoices):
         DRAFT = "draft", "草稿"
@@ -119,6 +123,10 @@ class ProjectEvaluation(models.Model):
         return f"{self.project}（{self.get_status_display()}）"
 
     @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+    @property
     def self_grade(self):
         """The grade the unit reports (``scoring.reported_grade``): stated, else its stated total's, else computed."""
         return _reported_grade(self, lambda: self.project.fiscal_year.profile)
@@ -134,6 +142,13 @@ class EvaluationTransition(models.Model):
     It belongs to exactly one record: a project's self-evaluation or a department-wide one. Both workflows share
     the status codes of ProjectEvaluation.Status.
     """
+
+    # Where a row belongs: policy.locks locks it with its year, policy.admin scopes the admin site by it.
+    year_paths = ("evaluation__project__fiscal_year", "department_evaluation__fiscal_year")
+    bureau_paths = (
+        "evaluation__project__fiscal_year__finance_bureau",
+        "department_evaluation__fiscal_year__finance_bureau",
+    )
 
     evaluation = models.ForeignKey(
         ProjectEvaluation, null=True, blank=True, on_delete=models.CASCADE, related_name="transitions"
@@ -172,6 +187,10 @@ class EvaluationTransition(models.Model):
 
 class DepartmentEvaluation(models.Model):
     """部门整体支出绩效自评 of one department and year (SPEC §7)."""
+
+    # Where a row belongs: policy.locks locks it with its year, policy.admin scopes the admin site by it.
+    year_paths = ("fiscal_year",)
+    bureau_paths = ("fiscal_year__finance_bureau",)
 
     # The codes are those of ProjectEvaluation.Status, so both workflows share EvaluationTransition.
     class Status(models.TextChoices):
@@ -268,6 +287,14 @@ class DepartmentEvaluation(models.Model):
         return f"{self.department} {self.fiscal_year.year}年度部门整体支出绩效自评"
 
     @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    @property
     def self_grade(self):
         """The grade the department reports (``scoring.reported_grade``)."""
         return _reported_grade(self, lambda: self.fiscal_year.profile)
@@ -275,6 +302,10 @@ class DepartmentEvaluation(models.Model):
 
 class DepartmentScoreItem(models.Model):
     """One line of the department-wide score sheet: the computed score beside the one claimed."""
+
+    # Where a row belongs: policy.locks locks it with its year, policy.admin scopes the admin site by it.
+    year_paths = ("evaluation__fiscal_year",)
+    bureau_paths = ("evaluation__fiscal_year__finance_bureau",)
 
     evaluation = models.ForeignKey(DepartmentEvaluation, on_delete=models.CASCADE, related_name="score_items")
     indicator = models.ForeignKey(DepartmentIndicator, verbose_name="指标", on_delete=models.PROTECT, related_name="+")
@@ -304,6 +335,10 @@ class DepartmentScoreItem(models.Model):
 class SpotCheckSample(models.Model):
     """The finance bureau's draw of evaluations to spot-check for a year (SPEC §8), reproducible from its seed."""
 
+    # Where a row belongs: policy.locks locks it with its year, policy.admin scopes the admin site by it.
+    year_paths = ("fiscal_year",)
+    bureau_paths = ("fiscal_year__finance_bureau",)
+
     fiscal_year = models.OneToOneField(FiscalYear, verbose_name="年度", on_delete=models.PROTECT, related_name="sample")
     ratio = models.DecimalField("抽查比例", **RATIO)
     rules = models.JSONField("必选规则", default=list, blank=True)
@@ -330,6 +365,13 @@ class SpotCheckSample(models.Model):
 
 class FinanceReview(models.Model):
     """财政抽查审核 of one sampled project or department-wide evaluation: grade, optional score, opinion."""
+
+    # Where a row belongs: policy.locks locks it with its year, policy.admin scopes the admin site by it.
+    year_paths = ("evaluation__project__fiscal_year", "department_evaluation__fiscal_year")
+    bureau_paths = (
+        "evaluation__project__fiscal_year__finance_bureau",
+        "department_evaluation__fiscal_year__finance_bureau",
+    )
 
     class Status(models.TextChoices):
         DRAFT = "draft", "审核中"
@@ -426,6 +468,13 @@ class FinanceReview(models.Model):
 class ReviewIndicatorScore(models.Model):
     """核查分数 of one indicator in a finance review (≤ the indicator's weight)."""
 
+    # Where a row belongs: policy.locks locks it with its year, policy.admin scopes the admin site by it.
+    year_paths = ("review__evaluation__project__fiscal_year", "review__department_evaluation__fiscal_year")
+    bureau_paths = (
+        "review__evaluation__project__fiscal_year__finance_bureau",
+        "review__department_evaluation__fiscal_year__finance_bureau",
+    )
+
     review = models.ForeignKey(FinanceReview, on_delete=models.CASCADE, related_name="indicator_scores")
     indicator = models.ForeignKey(
         Indicator, verbose_name="指标", on_delete=models.CASCADE, related_name="review_scores"
@@ -450,6 +499,9 @@ class ReviewIndicatorScore(models.Model):
 
 class ReportExport(models.Model):
     """A large output built in the background (Celery): its file appears only once it is complete."""
+
+    # Where a row belongs: policy.admin scopes the admin site by it.
+    bureau_paths = ("fiscal_year__finance_bureau",)
 
     class Kind(models.TextChoices):
         SUMMARY = "summary", "市级财政支出绩效自评结果汇总表"

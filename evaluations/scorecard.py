@@ -1,4 +1,4 @@
-"""Apply the scoring rules to one project as stored: the adapter between the ORM and ``evaluations.scoring``.
+"""Apply the scoring rules to one project as stored: the adapter between the ORM and ``domain.scoring``.
 
 Forms, reports, quality checks and the demo loader read scores from here; none of them computes one itself.
 Give it a project with ``budget_lines`` and ``indicators`` prefetched and it runs no query of its own
@@ -8,7 +8,7 @@ beyond what the relations already hold.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from evaluations import scoring
+from domain import scoring
 
 
 @dataclass(frozen=True)

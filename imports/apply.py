@@ -14,8 +14,8 @@ from django.db import DatabaseError, transaction
 from accounts.models import Organisation
 from budgets.models import BudgetLine, DepartmentIndicator, FiscalYear, Project, RuleProfile
 from domain.numbers import fit
-from evaluations.department import department_evaluation_recalculate
-from evaluations.department_sheet import NARRATIVE_FIELDS, build_sheet
+from evaluations.department_wide.services import department_evaluation_recalculate
+from evaluations.department_wide.sheet import NARRATIVE_FIELDS, build_sheet
 from evaluations.models import (
     DepartmentEvaluation,
     DepartmentScoreItem,
@@ -27,13 +27,9 @@ from evaluations.models import (
 from evaluations.reports.department_table import build_department_table
 from evaluations.reports.summary import DEPARTMENT_WIDE_NAME
 from evaluations.richtext import opinion_paragraphs, sanitise_opinion
-from evaluations.services import evaluation_recalculate
-from indicators.models import Indicator
-from indicators.parsing import clean_text
-from policy.locks import YearLocked, year_unlocked
-
-from .readers.standard_table import plain_number
-from .records import (
+from evaluations.workflow.services import evaluation_recalculate
+from imports.readers.standard_table import plain_number
+from imports.records import (
     CREATED,
     ERROR,
     IMPORTED_YEAR_NOTE,
@@ -50,6 +46,9 @@ from .records import (
     SummaryRecord,
     refuse_locked_years,
 )
+from indicators.models import Indicator
+from indicators.parsing import clean_text
+from policy.locks import YearLocked, year_unlocked
 
 IMPORT_COMMENT = "从 Excel 导入"
 SAMPLE_NOTE = "按导入的汇总表记录财政抽查结果，非系统抽取。"
@@ -672,7 +671,7 @@ def _apply_department(ctx: _Context, year: FiscalYear, record: DepartmentRecord)
 def _quality_findings(ctx: _Context):
     """The 智能审核 findings of what the file writes, listed in the preview as warnings: history is imported
     as written, and the checks say what a reviewer will see (a score above its weight, an empty reason …)."""
-    from evaluations.quality import project_findings
+    from evaluations.quality.checks import project_findings
 
     for project, record in ctx.written:
         for finding in project_findings(project):

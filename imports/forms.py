@@ -1,6 +1,6 @@
 from django import forms
 
-from .safety import UnusableWorkbook, check_size
+from imports.safety import UnusableWorkbook, check_size
 
 
 class UploadForm(forms.Form):

@@ -45,13 +45,12 @@ from import_export.instance_loaders import BaseInstanceLoader
 
 from accounts.models import Organisation
 from budgets.models import BudgetLine, FiscalYear, Project, RuleProfile
+from domain import scoring
 from domain.numbers import fit
-from evaluations import scoring
 from evaluations.models import ProjectEvaluation
+from imports.records import CREATED, IMPORTED_YEAR_NOTE, UNCHANGED, UPDATED, WARNING, Change, Outcome, Problem
 from indicators.models import Indicator
 from indicators.parsing import clean_text, is_placeholder, parse_decimal, parse_measure, qualitative_label_from_text
-
-from .records import CREATED, IMPORTED_YEAR_NOTE, UNCHANGED, UPDATED, WARNING, Change, Outcome, Problem
 
 BATCH_SIZE = 500
 # Key under which each row dict carries its RowState while import-export works on it.

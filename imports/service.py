@@ -7,12 +7,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from audit.context import acting_as
-
-from .apply import apply_result
-from .models import ImportRecord
-from .records import ERROR, Outcome, Problem
-from .safety import UnusableWorkbook, open_workbook
+from history.context import acting_as
+from imports.apply import apply_result
+from imports.models import ImportRecord
+from imports.records import ERROR, Outcome, Problem
+from imports.safety import UnusableWorkbook, open_workbook
 
 KIND_LABELS = dict(ImportRecord.Kind.choices)
 
@@ -27,8 +26,8 @@ def detect(workbook) -> str:
     """The kind of workbook, by content: the summary sheet's header row, a flat template's headers, a
     项目支出绩效自评表 or a 部门整体支出绩效自评表 found by its labels (a workbook holding both is "standard": its
     department-wide tables are imported with its project tables)."""
-    from .readers.flat import is_flat_workbook
-    from .readers.summary_sheet import is_summary_workbook
+    from imports.readers.flat import is_flat_workbook
+    from imports.readers.summary_sheet import is_summary_workbook
 
     # A template's 项目 sheet has 主管部门 / 预算单位 / 项目名称 / 自评等级 too: the template goes first (its
     # fund or 三级指标 columns never appear in a summary sheet or a standard table).
@@ -36,12 +35,12 @@ def detect(workbook) -> str:
         return ImportRecord.Kind.FLAT
     if is_summary_workbook(workbook):
         return ImportRecord.Kind.SUMMARY
-    from .readers.standard_table import read_standard_tables
+    from imports.readers.standard_table import read_standard_tables
 
     found = read_standard_tables(workbook)
     if found.projects or found.errors:
         return ImportRecord.Kind.STANDARD
-    from .readers.department_table import is_department_workbook
+    from imports.readers.department_table import is_department_workbook
 
     if is_department_workbook(workbook):
         return ImportRecord.Kind.DEPARTMENT
@@ -72,19 +71,19 @@ def _run(workbook, *, bureau, year, commit, user) -> Outcome:
         )
         return outcome
     if kind == ImportRecord.Kind.FLAT:
-        from .readers.flat import import_flat
+        from imports.readers.flat import import_flat
 
         return import_flat(workbook, bureau=bureau, year=year, dry_run=not commit, user=user)
-    from .readers.department_table import read_department_tables
+    from imports.readers.department_table import read_department_tables
 
     if kind == ImportRecord.Kind.SUMMARY:
-        from .readers.summary_sheet import read_summary_sheet
+        from imports.readers.summary_sheet import read_summary_sheet
 
         result = read_summary_sheet(workbook)
     elif kind == ImportRecord.Kind.DEPARTMENT:
         result = read_department_tables(workbook)
     else:
-        from .readers.standard_table import read_standard_tables
+        from imports.readers.standard_table import read_standard_tables
 
         result = read_standard_tables(workbook)
         departments = read_department_tables(workbook)

@@ -9,13 +9,12 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from budgets.models import FiscalYear, RuleProfile
+from budgets.scopes import rule_profiles_for
+from imports import service
+from imports.forms import UploadForm
+from imports.models import ImportRecord
+from imports.records import CREATED, UNCHANGED, UPDATED
 from policy.access import can, get_object_for_user
-from policy.scopes import rule_profiles_for
-
-from . import service
-from .forms import UploadForm
-from .models import ImportRecord
-from .records import CREATED, UNCHANGED, UPDATED
 
 
 def _bureau(user):
@@ -79,7 +78,7 @@ def import_commit(request, pk):
 @login_required
 def template_download(request, profile):
     bureau = _bureau(request.user)
-    from .readers.flat import flat_template_xlsx
+    from imports.readers.flat import flat_template_xlsx
 
     chosen = rule_profiles_for(request.user).filter(code=profile).first()
     if chosen is None:

@@ -1,9 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from indicators.models import Indicator, LibraryIndicator
 from policy.admin import BureauScopedAdmin
-
-from .models import Indicator, LibraryIndicator
 
 
 @admin.register(LibraryIndicator)

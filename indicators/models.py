@@ -5,9 +5,9 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Organisation
-from audit.history import AuditedManager, AuditRecords
 from budgets.models import AMOUNT, POINTS, Project
-from evaluations import scoring
+from domain import scoring
+from history.records import AuditedManager, AuditRecords
 
 
 class Sign(models.TextChoices):
@@ -37,6 +37,10 @@ def _with_sign_and_unit(text, sign, unit, number):
 
 class LibraryIndicator(models.Model):
     """A reusable 三级 indicator units pick from instead of typing (指标库)."""
+
+    # Where a row belongs: policy.admin scopes the admin site by it.
+    bureau_paths = ("finance_bureau",)
+    shared_when_unowned = True
 
     level1 = models.CharField("一级指标", max_length=50)
     level2 = models.CharField("二级指标", max_length=50)
@@ -83,6 +87,10 @@ class LibraryIndicator(models.Model):
 class Indicator(models.Model):
     """One 三级 indicator row of a project's 年度绩效指标 grid."""
 
+    # Where a row belongs: policy.locks locks it with its year, policy.admin scopes the admin site by it.
+    year_paths = ("project__fiscal_year",)
+    bureau_paths = ("project__fiscal_year__finance_bureau",)
+
     # What a row says (its place and project aside): what a copy or an import carries and compares.
     VALUE_FIELDS = (
         "level1",
@@ -117,7 +125,7 @@ class Indicator(models.Model):
     actual_value = models.DecimalField("实际完成值（数值）", **AMOUNT, null=True, blank=True)
     actual_label = models.CharField("定性完成情况", max_length=30, choices=QualitativeLabel.choices, blank=True)
     weight = models.DecimalField("分值", **POINTS, null=True, blank=True)
-    # The score the unit claims; the computed suggestion comes from evaluations.scoring.
+    # The score the unit claims; the computed suggestion comes from domain.scoring.
     claimed_score = models.DecimalField("得分", **POINTS, null=True, blank=True)
     deviation_reason = models.TextField("偏差原因分析及改进措施", blank=True)
 

@@ -5,7 +5,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from evaluations import scoring
+from domain import scoring
 
 # Cells that mean "nothing here" in published tables.
 PLACEHOLDERS = {"", "/", "／", "—", "——", "-", "--", "无", "null", "none"}

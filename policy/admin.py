@@ -22,28 +22,6 @@ from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, Permis
 from django.db.models import Q
 from django.http import Http404
 
-from accounts.models import Organisation, User
-from budgets.models import (
-    BudgetLine,
-    DepartmentIndicator,
-    FiscalYear,
-    ProfileFundSource,
-    ProfileLevel1,
-    ProfileLevel2,
-    Project,
-    RuleProfile,
-)
-from evaluations.models import (
-    DepartmentEvaluation,
-    DepartmentScoreItem,
-    EvaluationTransition,
-    FinanceReview,
-    ProjectEvaluation,
-    ReportExport,
-    ReviewIndicatorScore,
-    SpotCheckSample,
-)
-from indicators.models import Indicator, LibraryIndicator
 from policy import access
 from policy.locks import YearLocked, year_of
 
@@ -92,44 +70,23 @@ def _follow(obj, path: str):
     return getattr(node, node._meta.get_field(last).attname)
 
 
-_YEAR = "fiscal_year__finance_bureau"
-_PROJECT = f"project__{_YEAR}"
-_PROFILE = "profile__finance_bureau"
-
-# Every model the admin may show a bureau admin. A model missing here (auth's groups, axes' login logs) is the
-# operator's alone; policy/tests/test_admin_tenancy.py walks the admin registry so none is forgotten.
-TENANCY: dict[type, Tenancy] = {
-    Organisation: Tenancy(("pk", "parent", "parent__parent")),
-    User: Tenancy(("organisation", "organisation__parent", "organisation__parent__parent")),
-    RuleProfile: Tenancy(("finance_bureau",), shared=True),
-    ProfileLevel1: Tenancy((_PROFILE,), shared=True),
-    ProfileLevel2: Tenancy((f"level1__{_PROFILE}",), shared=True),
-    ProfileFundSource: Tenancy((_PROFILE,), shared=True),
-    DepartmentIndicator: Tenancy((_PROFILE,), shared=True),
-    LibraryIndicator: Tenancy(("finance_bureau",), shared=True),
-    FiscalYear: Tenancy(("finance_bureau",)),
-    Project: Tenancy((_YEAR,)),
-    BudgetLine: Tenancy((_PROJECT,)),
-    Indicator: Tenancy((_PROJECT,)),
-    ProjectEvaluation: Tenancy((_PROJECT,)),
-    DepartmentEvaluation: Tenancy((_YEAR,)),
-    DepartmentScoreItem: Tenancy((f"evaluation__{_YEAR}",)),
-    SpotCheckSample: Tenancy((_YEAR,)),
-    FinanceReview: Tenancy((f"evaluation__{_PROJECT}", f"department_evaluation__{_YEAR}")),
-    ReviewIndicatorScore: Tenancy((f"review__evaluation__{_PROJECT}", f"review__department_evaluation__{_YEAR}")),
-    EvaluationTransition: Tenancy((f"evaluation__{_PROJECT}", f"department_evaluation__{_YEAR}")),
-    ReportExport: Tenancy((_YEAR,)),
-}
-
-
 def tenancy_of(model) -> Tenancy | None:
-    return TENANCY.get(model._meta.concrete_model)
+    """Where ``model``'s rows belong, from its own ``bureau_paths`` (and ``shared_when_unowned``).
+
+    A model that declares none (auth's groups, axes' login logs, the import records) is the operator's alone;
+    policy/tests/test_admin_tenancy.py walks the admin registry so none is forgotten.
+    """
+    model = model._meta.concrete_model
+    paths = getattr(model, "bureau_paths", None)
+    if not paths:
+        return None
+    return Tenancy(tuple(paths), shared=getattr(model, "shared_when_unowned", False))
 
 
-def locked_year_of(obj) -> FiscalYear | None:
+def locked_year_of(obj):
     """The 已定稿/已公开 year ``obj`` belongs to, as it stands in memory; None when its year is open or it has none."""
     year = year_of(obj)
-    return year if year is not None and year.status in FiscalYear.LOCKED else None
+    return year if year is not None and year.is_locked else None
 
 
 # --- who is asking ----------------------------------------------------------------------------------------------

@@ -3,49 +3,27 @@
 The permissions in ``policy.rules`` already refuse every change in a locked year to every role; this module
 is the second wall under them, at the model layer, for the paths that do not ask a permission (the admin
 site, imports, management commands, a shell, a bug): every ``save()`` and ``delete()`` of a record that
-belongs to a year (model signals) and every bulk write of one (``audit.history.BULK_WRITE_GUARDS``) is
+belongs to a year (model signals) and every bulk write of one (``history.records.BULK_WRITE_GUARDS``) is
 refused with ``YearLocked`` when that year — before or after the write — is 已定稿 or 已公开.
 
 The year's own transitions (finalising marks open records 未提交, publishing marks results 已公开, reopening
-puts them back) run inside ``year_unlocked(year)``: the only way through, used by ``evaluations.lifecycle``.
+puts them back) run inside ``year_unlocked(year)``: the only way through, used by ``evaluations.workflow.lifecycle``.
 """
 
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist, PermissionDenied
 from django.db import DatabaseError, connection
 from django.db.models.signals import pre_delete, pre_save
 
-from audit.history import BULK_WRITE_GUARDS
-from budgets.models import BudgetLine, FiscalYear, Project
-from evaluations.models import (
-    DepartmentEvaluation,
-    DepartmentScoreItem,
-    EvaluationTransition,
-    FinanceReview,
-    ProjectEvaluation,
-    ReviewIndicatorScore,
-    SpotCheckSample,
-)
-from indicators.models import Indicator
+from history.records import BULK_WRITE_GUARDS
 
-# Each year-bound model with the lookups from it to its FiscalYear's pk (the first that is set applies).
-YEAR_PATHS = {
-    Project: ("fiscal_year",),
-    BudgetLine: ("project__fiscal_year",),
-    Indicator: ("project__fiscal_year",),
-    ProjectEvaluation: ("project__fiscal_year",),
-    DepartmentEvaluation: ("fiscal_year",),
-    DepartmentScoreItem: ("evaluation__fiscal_year",),
-    SpotCheckSample: ("fiscal_year",),
-    FinanceReview: ("evaluation__project__fiscal_year", "department_evaluation__fiscal_year"),
-    ReviewIndicatorScore: (
-        "review__evaluation__project__fiscal_year",
-        "review__department_evaluation__fiscal_year",
-    ),
-    EvaluationTransition: ("evaluation__project__fiscal_year", "department_evaluation__fiscal_year"),
-}
+# Each year-bound model with the lookups from it to its year (the first that is set applies), read from the
+# models' own ``year_paths`` when the app registry is ready (``connect``); the year model is where they lead.
+YEAR_PATHS: dict[type, tuple[str, ...]] = {}
+_year_model = None
 
 _unlocked: ContextVar[frozenset] = ContextVar("policy_unlocked_years", default=frozenset())
 # Inside checked_once(): the block's years were checked up front.
@@ -55,18 +33,18 @@ _checked: ContextVar[bool] = ContextVar("policy_years_checked", default=False)
 class YearLocked(PermissionDenied):
     """A write to a record of a finalised or published year; ``str(error)`` is the Chinese message."""
 
-    def __init__(self, year: FiscalYear | None = None):
+    def __init__(self, year=None):
         label = f"{year.year}年度" if year is not None else "该年度"
         status = year.get_status_display() if year is not None else "已定稿"
         super().__init__(f"{label}{status}，记录已锁定，不能修改；如需更正，请财政审核员说明原因后重新打开该年度。")
 
 
 @contextmanager
-def year_unlocked(fiscal_year: FiscalYear):
+def year_unlocked(fiscal_year):
     """Writes to ``fiscal_year``'s records pass inside the block (the year's own transitions only).
 
     On PostgreSQL the session's ``jixiao.unlocked_years`` names the year for the database's own triggers
-    (policy/migrations/0001_year_lock_triggers.py) for as long as the block lasts.
+    (policy/migrations/0001_year_lock_triggers.py) for as the block lasts.
     """
     token = _unlocked.set(_unlocked.get() | {fiscal_year.pk})
     _tell_database(_unlocked.get())
@@ -92,9 +70,9 @@ def _tell_database(years: frozenset, *, leaving: bool = False) -> None:
             raise
 
 
-def year_of(obj) -> FiscalYear | None:
+def year_of(obj):
     """The fiscal year a record belongs to, as it stands in memory (a year is its own; None without one)."""
-    if obj is None or isinstance(obj, FiscalYear):
+    if obj is None or isinstance(obj, _year_model):
         return obj
     for path in YEAR_PATHS.get(obj._meta.concrete_model, ()):
         node = obj
@@ -129,7 +107,7 @@ def _refuse_if_locked(year_ids) -> None:
     ids = {pk for pk in year_ids if pk is not None} - _unlocked.get()
     if not ids:
         return
-    locked = FiscalYear.objects.filter(pk__in=ids, status__in=FiscalYear.LOCKED).first()
+    locked = _year_model.objects.filter(pk__in=ids, status__in=_year_model.LOCKED).first()
     if locked is not None:
         raise YearLocked(locked)
 
@@ -174,17 +152,17 @@ def _check_fiscal_year(sender, instance, **kwargs):
     """A locked year's own row (its profile, deadlines, status) changes only through its transitions."""
     if instance.pk is None or instance.pk in _unlocked.get():
         return
-    stored = FiscalYear.objects.filter(pk=instance.pk).first()
-    if stored is not None and stored.status in FiscalYear.LOCKED:
+    stored = _year_model.objects.filter(pk=instance.pk).first()
+    if stored is not None and stored.is_locked:
         raise YearLocked(stored)
 
 
 def _check_bulk(model, *, objs=None, queryset=None):
     if _checked.get():
         return
-    if model is FiscalYear:
+    if model is _year_model:
         if queryset is not None:
-            locked = queryset.filter(status__in=FiscalYear.LOCKED).exclude(pk__in=_unlocked.get()).first()
+            locked = queryset.filter(status__in=_year_model.LOCKED).exclude(pk__in=_unlocked.get()).first()
             if locked is not None:
                 raise YearLocked(locked)
         return
@@ -199,11 +177,27 @@ def _check_bulk(model, *, objs=None, queryset=None):
 
 
 def connect() -> None:
-    for model in YEAR_PATHS:
+    """Guard every model that declares ``year_paths``, and the year's own row (from ``PolicyConfig.ready``)."""
+    global _year_model
+    for model in apps.get_models():
+        paths = getattr(model, "year_paths", None)
+        if paths:
+            YEAR_PATHS[model] = tuple(paths)
+    _year_model = _model_at_end(*next(iter(YEAR_PATHS.items())))
+    for model, paths in YEAR_PATHS.items():
+        if any(_model_at_end(model, (path,)) is not _year_model for path in paths):
+            raise ImproperlyConfigured(f"{model._meta.label}.year_paths 须全部指向同一个年度模型。")
         uid = f"policy.locks.{model._meta.label}"
         pre_save.connect(_check_instance, sender=model, dispatch_uid=f"{uid}.save")
         pre_delete.connect(_check_instance, sender=model, dispatch_uid=f"{uid}.delete")
-    pre_save.connect(_check_fiscal_year, sender=FiscalYear, dispatch_uid="policy.locks.fiscal_year")
-    pre_delete.connect(_check_fiscal_year, sender=FiscalYear, dispatch_uid="policy.locks.fiscal_year.delete")
+    pre_save.connect(_check_fiscal_year, sender=_year_model, dispatch_uid="policy.locks.fiscal_year")
+    pre_delete.connect(_check_fiscal_year, sender=_year_model, dispatch_uid="policy.locks.fiscal_year.delete")
     if _check_bulk not in BULK_WRITE_GUARDS:
         BULK_WRITE_GUARDS.append(_check_bulk)
+
+
+def _model_at_end(model, paths):
+    """The model a lookup path (``project__fiscal_year``) leads to from ``model``: the first path's."""
+    for hop in paths[0].split("__"):
+        model = model._meta.get_field(hop).related_model
+    return model

@@ -8,9 +8,7 @@ predicates at the top of this file.
 
 import rules
 
-from accounts.models import User
-from budgets.models import FiscalYear
-from evaluations.models import DepartmentEvaluation, ProjectEvaluation
+from domain import roles
 from policy.locks import year_of
 
 # --- who the user is ------------------------------------------------------------------------------------------
@@ -26,22 +24,22 @@ def _role(user, role) -> bool:
 
 @rules.predicate
 def is_unit_filler(user):
-    return _role(user, User.Role.UNIT_FILLER)
+    return _role(user, roles.UNIT_FILLER)
 
 
 @rules.predicate
 def is_department_reviewer(user):
-    return _role(user, User.Role.DEPARTMENT_REVIEWER)
+    return _role(user, roles.DEPARTMENT_REVIEWER)
 
 
 @rules.predicate
 def is_finance_reviewer(user):
-    return _role(user, User.Role.FINANCE_REVIEWER)
+    return _role(user, roles.FINANCE_REVIEWER)
 
 
 @rules.predicate
 def is_admin(user):
-    return _role(user, User.Role.ADMIN)
+    return _role(user, roles.ADMIN)
 
 
 @rules.predicate
@@ -85,19 +83,19 @@ def organisation_is_within(organisation, user) -> bool:
 def year_is_unlocked(user, obj):
     """The record's year is 填报中 or 财政审核中 (SPEC §13): nothing in a 已定稿 or 已公开 year changes."""
     year = year_of(obj)
-    return year is not None and year.status not in FiscalYear.LOCKED
+    return year is not None and not year.is_locked
 
 
 @rules.predicate
 def year_is_open(user, obj):
     year = year_of(obj)
-    return year is not None and year.status == FiscalYear.Status.OPEN
+    return year is not None and year.is_open
 
 
 @rules.predicate
 def year_is_published(user, obj):
     year = year_of(obj)
-    return year is not None and year.status == FiscalYear.Status.PUBLISHED
+    return year is not None and year.is_published
 
 
 @rules.predicate
@@ -129,7 +127,7 @@ def project_is_own_unit(user, project):
 @rules.predicate
 def project_is_editable(user, project):
     evaluation = getattr(project, "evaluation", None)
-    return evaluation is None or evaluation.status in ProjectEvaluation.EDITABLE
+    return evaluation is None or evaluation.is_editable
 
 
 @rules.predicate
@@ -177,12 +175,12 @@ def department_evaluation_is_in_own_bureau(user, department_evaluation):
 
 @rules.predicate
 def department_evaluation_is_editable(user, department_evaluation):
-    return department_evaluation is not None and department_evaluation.status in DepartmentEvaluation.EDITABLE
+    return department_evaluation is not None and department_evaluation.is_editable
 
 
 @rules.predicate
 def department_evaluation_is_submitted(user, department_evaluation):
-    return department_evaluation is not None and department_evaluation.status == DepartmentEvaluation.Status.SUBMITTED
+    return department_evaluation is not None and department_evaluation.is_submitted
 
 
 # A unit employee never opens a department-wide evaluation, even one attached to the department itself (§12).
@@ -233,17 +231,17 @@ def review_target_reached_submission(user, review):
 
 @rules.predicate
 def year_is_finalisable(user, year):
-    return year is not None and year.status in (FiscalYear.Status.OPEN, FiscalYear.Status.CLOSED)
+    return year is not None and not year.is_locked
 
 
 @rules.predicate
 def year_is_finalised(user, year):
-    return year is not None and year.status == FiscalYear.Status.FINALISED
+    return year is not None and year.is_finalised
 
 
 @rules.predicate
 def year_is_locked(user, year):
-    return year is not None and year.status in FiscalYear.LOCKED
+    return year is not None and year.is_locked
 
 
 may_act_for_bureau = is_finance_reviewer & year_is_own_bureau_staff

@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from accounts.models import Organisation, User
 from budgets.models import FiscalYear
-from budgets.services import project_create
 from evaluations.demo import load_demo
+from evaluations.filling.services import project_create
 from evaluations.models import DepartmentEvaluation, FinanceReview, ReportExport
 from imports.models import ImportRecord
 from policy.tests.urls import named_urls

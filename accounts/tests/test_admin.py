@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from accounts.models import User
-from audit.history import is_audited
 from evaluations.demo import load_demo
+from history.records import is_audited
 
 pytestmark = pytest.mark.django_db
 

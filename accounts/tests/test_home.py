@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from budgets.models import FiscalYear
 from evaluations.models import ProjectEvaluation
-from evaluations.services import evaluation_approve, evaluation_return, evaluation_submit
 from evaluations.tests.factories import FiscalYearFactory, ProjectEvaluationFactory, ProjectFactory, make_submittable
+from evaluations.workflow.services import evaluation_approve, evaluation_return, evaluation_submit
 
 Status = ProjectEvaluation.Status
 HOME = reverse("accounts:home")

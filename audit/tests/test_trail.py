@@ -11,15 +11,15 @@ from django.http import HttpRequest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from audit.context import acting_as
-from audit.history import AuditedQuerySet, is_audited
 from budgets.models import BudgetLine, Project
 from budgets.tests.test_views import posted_data
-from evaluations.department import department_evaluation_save, department_evaluation_start
+from evaluations.department_wide.services import department_evaluation_save, department_evaluation_start
+from evaluations.finance_review.services import review_save
 from evaluations.models import FinanceReview, ProjectEvaluation, ReviewIndicatorScore
 from evaluations.reports.project_table import project_table_xlsx
-from evaluations.review import review_save
 from evaluations.tests.factories import IndicatorFactory, ProjectEvaluationFactory, ProjectFactory
+from history.context import acting_as
+from history.records import AuditedQuerySet, is_audited
 from imports import service
 from imports.tests.test_flat import INDICATORS, PROJECT, flat
 from indicators.models import Indicator

@@ -2,7 +2,6 @@
 
 from django import template
 
-from budgets.tables import percent, wan
 from domain import formatting
 
 register = template.Library()
@@ -11,13 +10,13 @@ register = template.Library()
 @register.filter
 def wan2(value):
     """万元 with two decimals: 579.83."""
-    return wan(value)
+    return formatting.amount(value)
 
 
 @register.filter
 def pct(rate):
     """A fraction as a percentage with two decimals: 0.9745 → 97.45%."""
-    return percent(rate)
+    return formatting.percent(rate)
 
 
 @register.filter

@@ -4,12 +4,13 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.scopes import units_visible_to
 from budgets.models import BudgetLine, FiscalYear
-from budgets.selectors import project_list_rows
-from budgets.services import project_create
+from budgets.scopes import fiscal_years_visible_to, projects_visible_to
+from evaluations.filling.selectors import project_list_rows
+from evaluations.filling.services import project_create
 from evaluations.models import ProjectEvaluation
 from evaluations.tests.factories import FiscalYearFactory
-from policy.scopes import fiscal_years_visible_to, projects_visible_to, units_visible_to
 
 DONGGUAN_PROJECTS = ["人社局信息化经费", "实验中学校舍维修", "技师学院培训经费", "社保经办经费"]
 DONGGUAN_UNITS = [

@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError
 
-from budgets.forms import BudgetLineFormSet, ProjectForm, indicator_formset_class
 from budgets.models import BudgetLine, FiscalYear, Project, RuleProfile
-from budgets.services import (
+from evaluations.filling.forms import BudgetLineFormSet, ProjectForm, indicator_formset_class
+from evaluations.filling.services import (
     ProjectLockedError,
     StaleEditError,
     project_copy_from,
@@ -15,8 +15,8 @@ from budgets.services import (
     project_save,
 )
 from evaluations.models import ProjectEvaluation
-from evaluations.services import evaluation_submit
 from evaluations.tests.factories import FiscalYearFactory, IndicatorFactory, ProjectFactory
+from evaluations.workflow.services import evaluation_submit
 from indicators.models import Indicator
 
 Status = ProjectEvaluation.Status

@@ -18,10 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from budgets.models import BudgetLine, FiscalYear, Project, RuleProfile
-from budgets.services import project_create
+from evaluations.filling.services import project_create
 from evaluations.models import EvaluationTransition, ProjectEvaluation
-from evaluations.services import evaluation_recalculate, evaluation_return, evaluation_submit
 from evaluations.tests.factories import FiscalYearFactory, IndicatorFactory
+from evaluations.workflow.services import evaluation_recalculate, evaluation_return, evaluation_submit
 from indicators.models import Indicator, LibraryIndicator
 
 Status = ProjectEvaluation.Status

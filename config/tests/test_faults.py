@@ -28,8 +28,8 @@ from openpyxl import load_workbook
 
 from budgets.tests.test_views import posted_data
 from config.tests import processes
-from evaluations.exports import UNAVAILABLE
 from evaluations.models import ReportExport
+from evaluations.reports.exports import UNAVAILABLE
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from io import BytesIO
 
-from evaluations import scoring
-from evaluations.department_sheet import build_sheet
+from domain import scoring
+from evaluations.department_wide.sheet import build_sheet
 from evaluations.models import DepartmentEvaluation
-
-from .excel import GridWriter
-from .project_table import amount_text, points_text, rate_text
+from evaluations.reports.excel import GridWriter
+from evaluations.reports.project_table import amount_text, points_text, rate_text
 
 TITLE = "部门整体支出绩效自评表"
 # The score sheet's columns: 一级, 二级, 三级, 分值, 指标解释, 计分标准, 自评得分, 备注.
@@ -198,7 +197,7 @@ def _load(evaluation: DepartmentEvaluation) -> DepartmentEvaluation:
 
 def department_table_pdf(evaluation: DepartmentEvaluation, *, finance_results: bool = True) -> bytes:
     """A4 portrait; the score sheet's header repeated on every page; rows kept whole where they fit."""
-    from .pdf import render_pdf
+    from evaluations.reports.pdf import render_pdf
 
     table = build_department_table(_load(evaluation), finance_results=finance_results)
     return render_pdf("reports/department_table.html", {"table": table})
@@ -255,7 +254,7 @@ def department_table_xlsx(evaluation: DepartmentEvaluation, *, finance_results: 
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    from .excel import AMOUNT_FORMAT, RATE_FORMAT, a4_print_setup, write_cell
+    from evaluations.reports.excel import AMOUNT_FORMAT, RATE_FORMAT, a4_print_setup, write_cell
 
     table = build_department_table(_load(evaluation), finance_results=finance_results)
     wb = Workbook()

@@ -3,7 +3,7 @@
 ``draft_project_report`` follows seed 002's four sections; ``draft_department_statement`` follows seed 001's
 department statement. Both are drafts for a writer to finish: they state only what the record holds and put a
 bracketed placeholder (``【请补充：…】``) wherever a fact is missing, so nothing is ever invented. Every figure is
-the record's own (amounts, stated scores) or comes from ``build_scorecard`` / ``evaluations.scoring``; this module
+the record's own (amounts, stated scores) or comes from ``build_scorecard`` / ``domain.scoring``; this module
 only formats numbers, it never derives one.
 
 Renderers: ``project_report_pdf`` / ``department_statement_pdf`` (A4 portrait, via ``render_pdf``) and
@@ -15,10 +15,9 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import NamedTuple
 
-from evaluations import scoring
+from domain import scoring
+from evaluations.reports.project_table import amount_text, points_text, rate_text
 from evaluations.scorecard import Scorecard, budget_totals, build_scorecard
-
-from .project_table import amount_text, points_text, rate_text
 
 PROJECT_TITLE = "项目支出绩效自评报告"
 PROJECT_HEADINGS = (
@@ -392,8 +391,7 @@ def _department_projects(fiscal_year, department):
 
 def _department_result(fiscal_year, department) -> Paragraph:
     from evaluations.models import DepartmentEvaluation
-
-    from .department_table import _load, build_department_table
+    from evaluations.reports.department_table import _load, build_department_table
 
     evaluation = DepartmentEvaluation.objects.filter(
         fiscal_year=fiscal_year, department=department, status__in=DepartmentEvaluation.REACHED_SUBMISSION
@@ -519,13 +517,13 @@ def department_statement_text(fiscal_year, department) -> str:
 
 
 def project_report_pdf(project) -> bytes:
-    from .pdf import render_pdf
+    from evaluations.reports.pdf import render_pdf
 
     return render_pdf("reports/narrative_project.html", {"report": draft_project_report(_load(project))})
 
 
 def department_statement_pdf(fiscal_year, department) -> bytes:
-    from .pdf import render_pdf
+    from evaluations.reports.pdf import render_pdf
 
     statement = draft_department_statement(fiscal_year, department)
     return render_pdf("reports/narrative_department.html", {"report": statement})
@@ -582,12 +580,12 @@ def project_report(project) -> ProjectReport:
 
 
 def render_project_report(report: ProjectReport) -> bytes:
-    from .pdf import render_pdf
+    from evaluations.reports.pdf import render_pdf
 
     return render_pdf("reports/narrative_project.html", {"report": report})
 
 
 def render_department_statement(statement: DepartmentStatement) -> bytes:
-    from .pdf import render_pdf
+    from evaluations.reports.pdf import render_pdf
 
     return render_pdf("reports/narrative_department.html", {"report": statement})

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from budgets.models import RuleProfile
-from domain import formatting
-from evaluations import scoring
+from domain import formatting, scoring
 from evaluations.reports.excel import GridWriter
 from evaluations.scorecard import build_scorecard
 

@@ -9,10 +9,9 @@ from io import BytesIO
 from accounts.models import Organisation
 from budgets.models import FiscalYear, Project
 from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation, reported_grade_sql
+from evaluations.reports.excel import safe_text
+from evaluations.reports.pdf import render_pdf
 from evaluations.richtext import opinion_paragraphs
-
-from .excel import safe_text
-from .pdf import render_pdf
 
 # 项目名称 of the department-wide self-evaluation's row (seed 000, row 1).
 DEPARTMENT_WIDE_NAME = "部门整体支出绩效自评"
@@ -265,7 +264,7 @@ def _write_pdf(html: str) -> bytes:
     """WeasyPrint on one rendered chunk, in a worker process (Django set up by the pool's initializer)."""
     from weasyprint import HTML
 
-    from .pdf import BASE_URL, _fetcher
+    from evaluations.reports.pdf import BASE_URL, _fetcher
 
     return HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher()).write_pdf()
 

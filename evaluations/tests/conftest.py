@@ -4,10 +4,10 @@ from decimal import Decimal
 
 import pytest
 
+from evaluations.finance_review.services import review_complete, review_save, sample_draw
 from evaluations.models import FinanceReview, ProjectEvaluation
-from evaluations.review import review_complete, review_save, sample_draw
-from evaluations.services import evaluation_recalculate
 from evaluations.tests.factories import OPINION
+from evaluations.workflow.services import evaluation_recalculate
 
 Status = ProjectEvaluation.Status
 

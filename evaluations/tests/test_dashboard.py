@@ -29,7 +29,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from budgets.models import FiscalYear
-from evaluations.dashboard import (
+from evaluations.dashboard.figures import (
     CoverageRow,
     ExecutionBucket,
     FindingCount,
@@ -48,7 +48,7 @@ from evaluations.dashboard import (
 )
 from evaluations.demo import load_demo
 from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation
-from evaluations.quality import PROJECT_RULE_LABELS
+from evaluations.quality.checks import PROJECT_RULE_LABELS
 from evaluations.tests.factories import (
     BudgetLineFactory,
     DepartmentEvaluationFactory,

@@ -11,7 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from budgets.models import RuleProfile
-from evaluations.department import (
+from evaluations.department_wide.forms import DepartmentEditForm
+from evaluations.department_wide.services import (
     DepartmentSubmissionRefused,
     StaleEditError,
     WorkflowError,
@@ -23,8 +24,7 @@ from evaluations.department import (
     department_evaluation_start,
     department_evaluation_submit,
 )
-from evaluations.department_forms import DepartmentEditForm
-from evaluations.department_sheet import (
+from evaluations.department_wide.sheet import (
     FieldProblem,
     build_sheet,
     submission_problems,

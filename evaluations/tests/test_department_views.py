@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.models import Organisation
 from budgets.models import DepartmentIndicator, RuleProfile
-from evaluations.department import (
+from evaluations.department_wide.services import (
     department_evaluation_recalculate,
     department_evaluation_save,
 )

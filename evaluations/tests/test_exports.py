@@ -11,8 +11,8 @@ from accounts.models import Organisation, User
 from budgets.models import FiscalYear
 from config.celery import app as celery_app
 from evaluations.demo import load_demo
-from evaluations.exports import UNAVAILABLE, export_request, export_retry, export_run
 from evaluations.models import ReportExport
+from evaluations.reports.exports import UNAVAILABLE, export_request, export_retry, export_run
 
 pytestmark = pytest.mark.django_db
 

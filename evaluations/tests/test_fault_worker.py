@@ -29,8 +29,8 @@ from budgets.models import FiscalYear, Project
 from config.celery import app as celery_app
 from config.tests import processes
 from evaluations.demo import load_demo
-from evaluations.exports import INTERRUPTED, MAX_ATTEMPTS, export_retry
 from evaluations.models import DepartmentEvaluation, ReportExport
+from evaluations.reports.exports import INTERRUPTED, MAX_ATTEMPTS, export_retry
 from evaluations.tasks import export_report
 
 Status = ReportExport.Status

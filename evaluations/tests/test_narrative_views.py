@@ -10,8 +10,8 @@ from pypdf import PdfReader
 
 from accounts.models import Organisation, User
 from budgets.models import FiscalYear, Project
-from budgets.services import project_create
 from evaluations.demo import load_demo
+from evaluations.filling.services import project_create
 
 pytestmark = pytest.mark.django_db
 

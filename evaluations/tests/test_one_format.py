@@ -14,9 +14,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from domain import formatting
-from evaluations.quality import project_findings
+from evaluations.finance_review.services import draft_opinion
+from evaluations.quality.checks import project_findings
 from evaluations.reports.project_table import project_table_pdf, project_table_xlsx
-from evaluations.review import draft_opinion
 from evaluations.scorecard import build_scorecard
 from evaluations.tests.factories import BudgetLineFactory, ProjectEvaluationFactory, ProjectFactory
 
@@ -82,7 +82,7 @@ def test_a_stated_total_without_a_stated_grade_reports_that_totals_grade_everywh
     Before the one rule (scoring.reported_grade) the list, the page, the summary and the dashboard showed the
     computed 良 while the department table graded the stated total.
     """
-    from evaluations.dashboard import grade_distribution
+    from evaluations.dashboard.figures import grade_distribution
     from evaluations.models import DepartmentEvaluation, ProjectEvaluation
     from evaluations.reports.department_table import build_department_table
     from evaluations.reports.summary import build_summary

@@ -8,15 +8,15 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from evaluations.lifecycle import fiscal_year_finalise, fiscal_year_publish
-from evaluations.models import FinanceReview, ProjectEvaluation
-from evaluations.review import (
+from evaluations.finance_review.services import (
     review_complete,
     review_save,
     sample_draw,
 )
+from evaluations.models import FinanceReview, ProjectEvaluation
 from evaluations.richtext import OPINION_TAGS, opinion_paragraphs, sanitise_opinion
-from evaluations.services import evaluation_recalculate
+from evaluations.workflow.lifecycle import fiscal_year_finalise, fiscal_year_publish
+from evaluations.workflow.services import evaluation_recalculate
 from policy.locks import year_unlocked
 
 PAYLOADS = [

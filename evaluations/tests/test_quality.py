@@ -23,8 +23,8 @@ from django.test.utils import CaptureQueriesContext
 
 from budgets.models import BudgetLine, ProfileLevel2, Project, RuleProfile
 from evaluations.demo import load_demo
-from evaluations.department import department_evaluation_recalculate
-from evaluations.quality import (
+from evaluations.department_wide.services import department_evaluation_recalculate
+from evaluations.quality.checks import (
     CODES,
     ERROR,
     GRID,
@@ -36,6 +36,7 @@ from evaluations.quality import (
     findings_for,
     project_findings,
 )
+from evaluations.quality.validation import submission_problems
 from evaluations.tests.factories import (
     DepartmentEvaluationFactory,
     FinanceReviewFactory,
@@ -45,7 +46,6 @@ from evaluations.tests.factories import (
     ProjectFactory,
     make_submittable,
 )
-from evaluations.validation import submission_problems
 
 # Every test is a database test, also those reading the module's demo output: pytest-django runs database tests
 # before the transactional (browser) ones, which empty the database when they end.

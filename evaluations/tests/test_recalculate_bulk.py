@@ -7,7 +7,7 @@ import pytest
 from budgets.models import FiscalYear
 from evaluations.demo import load_demo
 from evaluations.models import ProjectEvaluation
-from evaluations.services import COMPUTED_FIELDS, evaluation_recalculate, evaluations_recalculate
+from evaluations.workflow.services import COMPUTED_FIELDS, evaluation_recalculate, evaluations_recalculate
 from policy.locks import year_unlocked
 
 pytestmark = pytest.mark.django_db

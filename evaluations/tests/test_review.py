@@ -7,15 +7,7 @@ import pytest
 from accounts.models import Organisation, User
 from budgets.models import BudgetLine, FiscalYear
 from evaluations.demo import load_demo
-from evaluations.lifecycle import fiscal_year_finalise, fiscal_year_publish
-from evaluations.models import (
-    DepartmentEvaluation,
-    EvaluationTransition,
-    FinanceReview,
-    ProjectEvaluation,
-    ReviewIndicatorScore,
-)
-from evaluations.review import (
+from evaluations.finance_review.services import (
     RULE_AMOUNT_ABOVE,
     RULE_DEPARTMENT,
     RULE_EXCELLENT_LOW_EXECUTION,
@@ -32,8 +24,14 @@ from evaluations.review import (
     sample_draw,
     sample_remove,
 )
+from evaluations.models import (
+    DepartmentEvaluation,
+    EvaluationTransition,
+    FinanceReview,
+    ProjectEvaluation,
+    ReviewIndicatorScore,
+)
 from evaluations.scorecard import build_scorecard
-from evaluations.services import WorkflowError, evaluation_recalculate
 from evaluations.tests.factories import (
     CAST_NAMES,
     OPINION,
@@ -43,6 +41,8 @@ from evaluations.tests.factories import (
     ProjectFactory,
     make_submittable,
 )
+from evaluations.workflow.lifecycle import fiscal_year_finalise, fiscal_year_publish
+from evaluations.workflow.services import WorkflowError, evaluation_recalculate
 from policy.access import can
 
 Status = ProjectEvaluation.Status

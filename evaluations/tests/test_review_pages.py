@@ -12,9 +12,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from budgets.models import FiscalYear
-from evaluations.lifecycle import fiscal_year_finalise, fiscal_year_publish
-from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation, SpotCheckSample
-from evaluations.review import (
+from evaluations.finance_review.services import (
     draft_opinion,
     review_complete,
     review_save,
@@ -22,8 +20,8 @@ from evaluations.review import (
     sample_draw,
     sample_remove,
 )
+from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation, SpotCheckSample
 from evaluations.scorecard import build_scorecard
-from evaluations.services import evaluation_recalculate
 from evaluations.tests.factories import (
     CAST_NAMES,
     OPINION,
@@ -32,6 +30,8 @@ from evaluations.tests.factories import (
     ProjectFactory,
     make_submittable,
 )
+from evaluations.workflow.lifecycle import fiscal_year_finalise, fiscal_year_publish
+from evaluations.workflow.services import evaluation_recalculate
 
 Status = ProjectEvaluation.Status
 BOARD = reverse("finance:board")

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from budgets.models import Project
-from budgets.services import project_create
+from evaluations.filling.services import project_create
 from evaluations.models import EvaluationTransition, ProjectEvaluation
-from evaluations.services import evaluation_return, evaluation_submit
 from evaluations.tests.factories import ProjectEvaluationFactory, ProjectFactory, make_submittable
+from evaluations.workflow.services import evaluation_return, evaluation_submit
 
 Status = ProjectEvaluation.Status
 QUEUE = reverse("evaluations:review_queue")

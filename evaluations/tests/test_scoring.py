@@ -2,7 +2,7 @@ from decimal import ROUND_DOWN, Decimal
 
 import pytest
 
-from evaluations.scoring import (
+from domain.scoring import (
     LABEL_ACHIEVED,
     LABEL_NOT_ACHIEVED,
     LABEL_PARTIAL,

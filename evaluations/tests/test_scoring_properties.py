@@ -3,7 +3,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evaluations.scoring import (
+from domain.scoring import (
     GRADE_EXCELLENT,
     GRADE_FAIR,
     GRADE_GOOD,

@@ -6,7 +6,15 @@ import pytest
 from django.utils import timezone
 
 from evaluations.models import ProjectEvaluation
-from evaluations.services import (
+from evaluations.tests.factories import (
+    CAST_NAMES,
+    IndicatorFactory,
+    ProjectEvaluationFactory,
+    ProjectFactory,
+    UserFactory,
+    make_submittable,
+)
+from evaluations.workflow.services import (
     SubmissionRefused,
     WorkflowError,
     evaluation_approve,
@@ -15,14 +23,6 @@ from evaluations.services import (
     evaluation_recalculate,
     evaluation_return,
     evaluation_submit,
-)
-from evaluations.tests.factories import (
-    CAST_NAMES,
-    IndicatorFactory,
-    ProjectEvaluationFactory,
-    ProjectFactory,
-    UserFactory,
-    make_submittable,
 )
 
 Status = ProjectEvaluation.Status

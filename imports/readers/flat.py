@@ -26,11 +26,9 @@ from django.utils import timezone
 from budgets.models import FiscalYear, Project, RuleProfile
 from evaluations.models import EvaluationTransition, ProjectEvaluation
 from evaluations.reports.excel import write_cell
-from evaluations.services import evaluations_recalculate
-from policy.locks import year_unlocked
-
-from ..records import ERROR, UNCHANGED, WARNING, Change, Outcome, Problem, refuse_locked_years
-from ..resources import (
+from evaluations.workflow.services import evaluations_recalculate
+from imports.records import ERROR, UNCHANGED, WARNING, Change, Outcome, Problem, refuse_locked_years
+from imports.resources import (
     ACTUAL,
     DEPARTMENT,
     FUND_MEASURES,
@@ -61,6 +59,7 @@ from ..resources import (
     parse_fund_header,
     parse_year,
 )
+from policy.locks import year_unlocked
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from evaluations import scoring
+from domain import scoring
 from imports.grid import normalise_label
 from imports.readers.sheet import EMPTY_TEXTS, LabelledSheet, label_key, lookup
 from imports.records import ERROR, WARNING, FundRecord, IndicatorRecord, ProjectRecord, ReadResult

@@ -11,13 +11,13 @@ from openpyxl import Workbook, load_workbook
 from accounts.models import Organisation, User
 from budgets.models import FiscalYear, Project, RuleProfile
 from evaluations.demo import load_demo
-from evaluations.department_sheet import build_sheet
-from evaluations.lifecycle import fiscal_year_reopen
+from evaluations.department_wide.sheet import build_sheet
 from evaluations.models import DepartmentEvaluation, DepartmentScoreItem, EvaluationTransition
 from evaluations.reports.department_table import build_department_table, department_table_xlsx
 from evaluations.reports.project_table import project_table_xlsx
 from evaluations.reports.summary import build_summary, summary_xlsx
 from evaluations.tests.factories import UserFactory
+from evaluations.workflow.lifecycle import fiscal_year_reopen
 from imports import service
 from imports.models import ImportRecord
 from imports.readers.department_table import read_department_tables
@@ -25,8 +25,7 @@ from imports.readers.flat import flat_template_xlsx, is_flat_workbook
 from imports.readers.standard_table import read_standard_tables
 from imports.readers.summary_sheet import is_summary_workbook
 from imports.records import CREATED, ERROR, UNCHANGED, UPDATED
-
-from .workbooks import SheetWriter, copy_sheet, load, reload
+from imports.tests.workbooks import SheetWriter, copy_sheet, load, reload
 
 pytestmark = pytest.mark.django_db
 

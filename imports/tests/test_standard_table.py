@@ -7,13 +7,12 @@ import pytest
 from openpyxl import Workbook
 
 from budgets.models import Project
-from evaluations import scoring
+from domain import scoring
 from evaluations.demo import DEMO_DATA_DIR, load_demo
 from evaluations.reports.project_table import project_table_xlsx
 from imports.readers.standard_table import label_key, rate_fraction, read_standard_tables
+from imports.tests.workbooks import SheetWriter, copy_sheet, load, reload
 from indicators.models import Indicator
-
-from .workbooks import SheetWriter, copy_sheet, load, reload
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from evaluations import scoring
+from domain import scoring
 from indicators.parsing import (
     PLACEHOLDERS,
     Measure,

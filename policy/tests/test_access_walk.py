@@ -28,8 +28,8 @@ from django.urls import reverse
 
 from accounts.models import Organisation, User
 from budgets.models import BudgetLine, FiscalYear, Project
-from budgets.services import project_create
 from evaluations.demo import load_demo
+from evaluations.filling.services import project_create
 from evaluations.models import (
     DepartmentEvaluation,
     DepartmentScoreItem,
@@ -40,8 +40,8 @@ from evaluations.models import (
     ReviewIndicatorScore,
     SpotCheckSample,
 )
-from evaluations.services import evaluation_approve, evaluation_submit
 from evaluations.tests.factories import make_submittable
+from evaluations.workflow.services import evaluation_approve, evaluation_submit
 from imports.models import ImportRecord
 from indicators.models import Indicator
 from policy.locks import year_unlocked

@@ -20,11 +20,11 @@ from openpyxl import load_workbook
 from accounts.models import Organisation, User
 from budgets.models import FiscalYear, Project
 from evaluations.demo import load_demo
-from evaluations.exports import export_run
-from evaluations.lifecycle import fiscal_year_finalise, fiscal_year_publish
 from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation, ReportExport
+from evaluations.reports.exports import export_run
 from evaluations.richtext import opinion_paragraphs
 from evaluations.tests.factories import ProjectEvaluationFactory, ProjectFactory
+from evaluations.workflow.lifecycle import fiscal_year_finalise, fiscal_year_publish
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from budgets.models import BudgetLine, FiscalYear, Project
-from evaluations.department import department_evaluation_approve
-from evaluations.lifecycle import fiscal_year_finalise, fiscal_year_publish, fiscal_year_reopen, open_items
+from evaluations.department_wide.services import department_evaluation_approve
+from evaluations.finance_review.services import review_complete, review_save
 from evaluations.models import (
     DepartmentEvaluation,
     EvaluationTransition,
@@ -20,8 +20,6 @@ from evaluations.models import (
     ProjectEvaluation,
     SpotCheckSample,
 )
-from evaluations.review import review_complete, review_save
-from evaluations.services import WorkflowError, evaluation_approve, evaluation_return, evaluation_submit
 from evaluations.tests.factories import (
     DepartmentEvaluationFactory,
     ProjectEvaluationFactory,
@@ -29,6 +27,8 @@ from evaluations.tests.factories import (
     UserFactory,
     make_submittable,
 )
+from evaluations.workflow.lifecycle import fiscal_year_finalise, fiscal_year_publish, fiscal_year_reopen, open_items
+from evaluations.workflow.services import WorkflowError, evaluation_approve, evaluation_return, evaluation_submit
 from indicators.models import Indicator
 from policy.access import can
 from policy.locks import YearLocked

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from audit.context import acting_as
 from evaluations.demo import DEMO_PASSWORD, load_demo
+from history.context import acting_as
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organisation
 from budgets.models import FiscalYear
-from evaluations.quality import ERROR, HINT, RULE_LABELS, findings_for
+from evaluations.quality.checks import ERROR, HINT, RULE_LABELS, findings_for
 
 TEXT, JSON = "text", "json"
 
