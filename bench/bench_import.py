@@ -45,7 +45,7 @@ def workbook_bytes(n_projects: int) -> bytes:
     from openpyxl import load_workbook
 
     from budgets.models import RuleProfile
-    from imports.readers.flat import flat_template_xlsx
+    from imports.readers.flat_template import flat_template_xlsx
 
     wb = load_workbook(BytesIO(flat_template_xlsx(RuleProfile.objects.get(code="national"))))
     projects, indicators = wb["项目"], wb["绩效指标"]

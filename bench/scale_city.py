@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from budgets.models import BudgetLine, FiscalYear, ProfileLevel1, Project, RuleProfile
-from domain import scoring
+from domain import decimals, grades, scoring, signs
 from evaluations.models import (
     EvaluationTransition,
     FinanceReview,
@@ -330,29 +330,29 @@ class City:
                 unit=unit,
                 weight=Decimal(weight),
             )
-            if sign == scoring.SIGN_QUALITATIVE:
+            if sign == signs.SIGN_QUALITATIVE:
                 row.target_text = target
             else:
                 row.target_text = f"{'' if sign == '=' else sign}{target}{unit}"
                 row.target_value = Decimal(target)
             if filled:
-                self._actual(row, sign, Decimal(target) if sign != scoring.SIGN_QUALITATIVE else None)
+                self._actual(row, sign, Decimal(target) if sign != signs.SIGN_QUALITATIVE else None)
             rows.append(row)
         return rows
 
     def _actual(self, row, sign, target):
         rng = self.rng
-        if sign == scoring.SIGN_QUALITATIVE:
+        if sign == signs.SIGN_QUALITATIVE:
             achieved = rng.random() < 0.9
-            row.actual_label = scoring.LABEL_ACHIEVED if achieved else scoring.LABEL_PARTIAL
+            row.actual_label = signs.LABEL_ACHIEVED if achieved else signs.LABEL_PARTIAL
             row.actual_text = "达到预期效果" if achieved else "取得一定成效，仍需持续推进"
             band = scoring.qualitative_band(label=row.actual_label, weight=row.weight)
-            row.claimed_score = band.high if achieved else scoring.round2(band.low)
+            row.claimed_score = band.high if achieved else decimals.round2(band.low)
             if not achieved:
                 row.deviation_reason = "受实施周期影响，部分工作延至下年度完成，将加强进度管理。"
             return
         draw = rng.random()
-        if sign in (scoring.SIGN_LE, scoring.SIGN_LT):
+        if sign in (signs.SIGN_LE, signs.SIGN_LT):
             factor = rng.uniform(0.75, 1.0) if draw < 0.9 else rng.uniform(1.0, 1.15)
         elif target == 100 and row.unit == "%":
             factor = 1.0 if draw < 0.8 else rng.uniform(0.9, 0.99)
@@ -533,8 +533,8 @@ class City:
     def _review_content(self, review, evaluation):
         total = evaluation.computed_total or Decimal(0)
         reviewer_total = max(Decimal(0), min(Decimal(100), total - Decimal(self.rng.choice((0, 0, 1, 2, 3, 5, 8)))))
-        review.reviewer_total = scoring.round2(reviewer_total)
-        review.grade = scoring.grade_for(total=review.reviewer_total)
+        review.reviewer_total = decimals.round2(reviewer_total)
+        review.grade = grades.grade_for(total=review.reviewer_total)
         review.opinion_html = sanitise_opinion(
             f"<p>1. 预算执行情况：项目自评得分{total}分，财政核查得分{review.reviewer_total}分。</p>"
             "<p>2. 产出方面：项目基本完成预期产出目标，主要数量、质量指标均已达成。</p>"
@@ -553,7 +553,7 @@ class City:
                     name=name,
                     sign=sign,
                     unit=unit,
-                    suggested_target=f"{'' if sign in ('=', scoring.SIGN_QUALITATIVE) else sign}{target}{unit}",
+                    suggested_target=f"{'' if sign in ('=', signs.SIGN_QUALITATIVE) else sign}{target}{unit}",
                 )
                 for level2, entries in LIBRARY.items()
                 for name, sign, target, unit in entries

@@ -19,7 +19,8 @@ def install_builtin_profiles(apps) -> None:
     """Create or refresh the shipped profiles. ``apps`` is a migration's app registry (or django.apps.apps).
 
     Existing profiles keep their own edits to scalar settings; taxonomy, fund sources and the department system
-    are created only where missing, so an admin's additions survive.
+    are created only where missing, so an admin's additions survive. It is one function on purpose: migrations
+    call it with their historical app registry, and every model it touches is looked up from that registry here.
     """
     RuleProfile = apps.get_model("budgets", "RuleProfile")
     ProfileLevel1 = apps.get_model("budgets", "ProfileLevel1")

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from accounts.models import Organisation, User
 from budgets.models import BudgetLine, FiscalYear, Project, RuleProfile
-from domain import scoring
+from domain import signs
 from evaluations.department_wide.services import department_evaluation_recalculate
 from evaluations.models import (
     DepartmentEvaluation,
@@ -117,22 +117,22 @@ def _fiscal_year(bureau, data, status) -> FiscalYear:
 
 
 def _indicator_fields(row) -> dict:
-    sign = scoring.normalise_sign(row["sign"]) if row["sign"] else ""
+    sign = signs.normalise_sign(row["sign"]) if row["sign"] else ""
     target = parse_measure(row["target"])
     if not sign and target.sign:
         sign = target.sign
     actual = parse_measure(row["actual"])
-    label = qualitative_label_from_text(row["actual"]) if sign == scoring.SIGN_QUALITATIVE else ""
+    label = qualitative_label_from_text(row["actual"]) if sign == signs.SIGN_QUALITATIVE else ""
     return {
         "level1": row["level1"],
         "level2": row["level2"],
         "name": _text(row["name"]),
         "sign": sign or "",
         "target_text": _text(row["target"]),
-        "target_value": target.number if sign != scoring.SIGN_QUALITATIVE else None,
+        "target_value": target.number if sign != signs.SIGN_QUALITATIVE else None,
         "unit": _text(row["unit"]) or target.unit,
         "actual_text": _text(row["actual"]),
-        "actual_value": actual.number if sign != scoring.SIGN_QUALITATIVE else None,
+        "actual_value": actual.number if sign != signs.SIGN_QUALITATIVE else None,
         "actual_label": label,
         "weight": _dec(row["weight"]),
         "claimed_score": _dec(row["score"]),
@@ -222,6 +222,43 @@ def _load_project(year, units, row, report, *, status, profile) -> Project:
     return project
 
 
+def _summary_row_target(year, unit, row, opinion: str, report) -> dict:
+    """The record a summary row reports on, created or updated: {"department_evaluation" | "evaluation": it}."""
+    # The opinion opens with the record's budget (row 1: 年初 147472.07 → 调整后 105150.54, 执行 96783.01).
+    match = OPINION_BUDGET.search(opinion)
+    if row["project_name"] == DEPARTMENT_WIDE_NAME:
+        target, _ = DepartmentEvaluation.objects.update_or_create(
+            fiscal_year=year,
+            department=unit,
+            defaults={
+                "claimed_grade": row["self_grade"],
+                "sort_order": row["order"],
+                "status": DepartmentEvaluation.Status.APPROVED,
+            },
+        )
+        report.department_evaluations += 1
+        if match and (target.initial_wan, target.adjusted_wan, target.executed_wan) == (None, None, None):
+            target.initial_wan = Decimal(match["initial"])
+            target.adjusted_wan = Decimal(match["adjusted"])
+            target.executed_wan = Decimal(match["executed"])
+            target.save(update_fields=["initial_wan", "adjusted_wan", "executed_wan", "updated_at"])
+        return {"department_evaluation": target}
+    project, _ = Project.objects.update_or_create(
+        fiscal_year=year, unit=unit, name=row["project_name"], defaults={"sort_order": row["order"]}
+    )
+    report.projects += 1
+    if match and not project.budget_lines.exists():
+        BudgetLine.objects.create(
+            project=project,
+            fund_source=year.profile.fund_sources.first().name,
+            initial_wan=Decimal(match["initial"]),
+            adjusted_wan=Decimal(match["adjusted"]),
+            executed_wan=Decimal(match["executed"]),
+        )
+    status = ProjectEvaluation.Status.SPOT_CHECKED if row["finance_grade"] else ProjectEvaluation.Status.APPROVED
+    return {"evaluation": _evaluation(project, status=status, claimed_grade=row["self_grade"])}
+
+
 def _load_summary_rows(year, bureau, units, rows, report):
     """Seed 000: the municipal summary sheet — self grades, finance grades and opinions, in their 序号 order."""
     reviewed = [row for row in rows if row["finance_grade"]]
@@ -235,46 +272,8 @@ def _load_summary_rows(year, bureau, units, rows, report):
         },
     )
     for row in rows:
-        unit = units[row["unit"]]
         opinion = sanitise_opinion(row["opinion_html"])
-        if row["project_name"] == DEPARTMENT_WIDE_NAME:
-            target, _ = DepartmentEvaluation.objects.update_or_create(
-                fiscal_year=year,
-                department=unit,
-                defaults={
-                    "claimed_grade": row["self_grade"],
-                    "sort_order": row["order"],
-                    "status": DepartmentEvaluation.Status.APPROVED,
-                },
-            )
-            report.department_evaluations += 1
-            # Row 1's opinion opens with the department's budget: 年初 147472.07 → 调整后 105150.54, 执行 96783.01.
-            match = OPINION_BUDGET.search(opinion)
-            if match and (target.initial_wan, target.adjusted_wan, target.executed_wan) == (None, None, None):
-                target.initial_wan = Decimal(match["initial"])
-                target.adjusted_wan = Decimal(match["adjusted"])
-                target.executed_wan = Decimal(match["executed"])
-                target.save(update_fields=["initial_wan", "adjusted_wan", "executed_wan", "updated_at"])
-            lookup = {"department_evaluation": target}
-        else:
-            project, _ = Project.objects.update_or_create(
-                fiscal_year=year, unit=unit, name=row["project_name"], defaults={"sort_order": row["order"]}
-            )
-            report.projects += 1
-            match = OPINION_BUDGET.search(opinion)
-            if match and not project.budget_lines.exists():
-                BudgetLine.objects.create(
-                    project=project,
-                    fund_source=year.profile.fund_sources.first().name,
-                    initial_wan=Decimal(match["initial"]),
-                    adjusted_wan=Decimal(match["adjusted"]),
-                    executed_wan=Decimal(match["executed"]),
-                )
-            status = (
-                ProjectEvaluation.Status.SPOT_CHECKED if row["finance_grade"] else ProjectEvaluation.Status.APPROVED
-            )
-            target = _evaluation(project, status=status, claimed_grade=row["self_grade"])
-            lookup = {"evaluation": target}
+        lookup = _summary_row_target(year, units[row["unit"]], row, opinion, report)
         if row["finance_grade"]:
             FinanceReview.objects.update_or_create(
                 **lookup,

@@ -7,32 +7,32 @@ from django.db.models.functions import NullIf
 
 from accounts.models import Organisation
 from budgets.models import AMOUNT, POINTS, RATIO, DepartmentIndicator, FiscalYear, Project, RuleProfile
-from domain import scoring
+from domain import grades
 from history.records import AuditedManager, AuditRecords
 from indicators.models import Indicator
 
 
 def reported_grade_sql(*, fields: str = "", profile: str) -> Case:
-    """``scoring.reported_grade`` as a query expression: ``fields`` leads to the evaluation's columns (e.g.
+    """``grades.reported_grade`` as a query expression: ``fields`` leads to the evaluation's columns (e.g.
     "evaluation__" from a project), ``profile`` to its rule profile (e.g. "fiscal_year__profile__"). None where
     there is no grade at all."""
     stated_total = f"{fields}claimed_total"
     return Case(
         When(~Q(**{f"{fields}claimed_grade": ""}), then=F(f"{fields}claimed_grade")),
-        When(**{f"{stated_total}__gte": F(f"{profile}grade_excellent_min")}, then=Value(scoring.GRADE_EXCELLENT)),
-        When(**{f"{stated_total}__gte": F(f"{profile}grade_good_min")}, then=Value(scoring.GRADE_GOOD)),
-        When(**{f"{stated_total}__gte": F(f"{profile}grade_fair_min")}, then=Value(scoring.GRADE_FAIR)),
-        When(**{f"{stated_total}__isnull": False}, then=Value(scoring.GRADE_POOR)),
+        When(**{f"{stated_total}__gte": F(f"{profile}grade_excellent_min")}, then=Value(grades.GRADE_EXCELLENT)),
+        When(**{f"{stated_total}__gte": F(f"{profile}grade_good_min")}, then=Value(grades.GRADE_GOOD)),
+        When(**{f"{stated_total}__gte": F(f"{profile}grade_fair_min")}, then=Value(grades.GRADE_FAIR)),
+        When(**{f"{stated_total}__isnull": False}, then=Value(grades.GRADE_POOR)),
         default=NullIf(F(f"{fields}computed_grade"), Value("")),
         output_field=models.CharField(),
     )
 
 
 def _reported_grade(record, profile) -> str:
-    """``scoring.reported_grade`` of an evaluation; ``profile()`` (a query) is read only when it decides."""
+    """``grades.reported_grade`` of an evaluation; ``profile()`` (a query) is read only when it decides."""
     if record.claimed_grade or record.claimed_total is None:
         return record.claimed_grade or record.computed_grade
-    return scoring.reported_grade(
+    return grades.reported_grade(
         claimed_grade=record.claimed_grade,
         claimed_total=record.claimed_total,
         computed_grade=record.computed_grade,
@@ -128,7 +128,7 @@ class ProjectEvaluation(models.Model):
 
     @property
     def self_grade(self):
-        """The grade the unit reports (``scoring.reported_grade``): stated, else its stated total's, else computed."""
+        """The grade the unit reports (``grades.reported_grade``): stated, else its stated total's, else computed."""
         return _reported_grade(self, lambda: self.project.fiscal_year.profile)
 
     @property
@@ -296,7 +296,7 @@ class DepartmentEvaluation(models.Model):
 
     @property
     def self_grade(self):
-        """The grade the department reports (``scoring.reported_grade``)."""
+        """The grade the department reports (``grades.reported_grade``)."""
         return _reported_grade(self, lambda: self.fiscal_year.profile)
 
 

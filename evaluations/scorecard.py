@@ -8,7 +8,7 @@ beyond what the relations already hold.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from domain import scoring
+from domain import grades, scoring
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def score_rows(*, profile, budget_lines, indicators) -> Scorecard:
         total = scoring.total_score(budget=budget.score if budget else None, indicators=[line.score for line in lines])
     else:
         total = None
-    grade = scoring.grade_for(total=total, thresholds=profile.grade_thresholds) if total is not None else ""
+    grade = grades.grade_for(total=total, thresholds=profile.grade_thresholds) if total is not None else ""
     flags = list(budget.flags) if budget else []
     return Scorecard(
         totals=totals,

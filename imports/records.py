@@ -230,11 +230,27 @@ class Outcome:
         }
 
 
-# Said when an import creates a year: it arrives 财政审核中, not 已公开 (imports.apply._fiscal_year says why).
+# Said when an import creates a year: it arrives 财政审核中, not 已公开 (create_imported_year says why).
 IMPORTED_YEAR_NOTE = (
     "{number} 年度由本次导入新建，状态为“财政审核中”：全部导入并核对后，由财政审核员定稿、公开，"
     "单位和部门才能看到财政抽查审核结果。"
 )
+
+
+def create_imported_year(bureau, number: int, profile, outcome: "Outcome"):
+    """Create the bureau's year ``number`` with ``profile`` for an import (either importer), listed in ``outcome``.
+
+    Not published on arrival: a year is locked once finalised (SPEC §13), and a past year comes in as many
+    workbooks, one per table; finance finalises and publishes it when the last one is in.
+    """
+    from budgets.models import FiscalYear
+
+    year = FiscalYear.objects.create(
+        finance_bureau=bureau, year=number, profile=profile, status=FiscalYear.Status.CLOSED
+    )
+    outcome.changes.append(Change(CREATED, "年度", f"{number} 年度（{profile}）"))
+    outcome.problems.append(Problem(WARNING, IMPORTED_YEAR_NOTE.format(number=number)))
+    return year
 
 
 def refuse_locked_years(outcome: "Outcome", years) -> None:

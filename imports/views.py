@@ -78,7 +78,7 @@ def import_commit(request, pk):
 @login_required
 def template_download(request, profile):
     bureau = _bureau(request.user)
-    from imports.readers.flat import flat_template_xlsx
+    from imports.readers.flat_template import flat_template_xlsx
 
     chosen = rule_profiles_for(request.user).filter(code=profile).first()
     if chosen is None:

@@ -6,32 +6,32 @@ from django.db.models import Q
 
 from accounts.models import Organisation
 from budgets.models import AMOUNT, POINTS, Project
-from domain import scoring
+from domain import signs
 from history.records import AuditedManager, AuditRecords
 
 
 class Sign(models.TextChoices):
     """指标性质: the comparison a 定量 indicator's actual is held to, or 定性."""
 
-    GE = scoring.SIGN_GE, "≥（正向）"
-    GT = scoring.SIGN_GT, ">（正向）"
-    EQ = scoring.SIGN_EQ, "="
-    LE = scoring.SIGN_LE, "≤（反向）"
-    LT = scoring.SIGN_LT, "<（反向）"
-    QUALITATIVE = scoring.SIGN_QUALITATIVE, "定性"
+    GE = signs.SIGN_GE, "≥（正向）"
+    GT = signs.SIGN_GT, ">（正向）"
+    EQ = signs.SIGN_EQ, "="
+    LE = signs.SIGN_LE, "≤（反向）"
+    LT = signs.SIGN_LT, "<（反向）"
+    QUALITATIVE = signs.SIGN_QUALITATIVE, "定性"
 
 
 class QualitativeLabel(models.TextChoices):
-    ACHIEVED = scoring.LABEL_ACHIEVED, scoring.LABEL_ACHIEVED
-    PARTIAL = scoring.LABEL_PARTIAL, scoring.LABEL_PARTIAL
-    NOT_ACHIEVED = scoring.LABEL_NOT_ACHIEVED, scoring.LABEL_NOT_ACHIEVED
+    ACHIEVED = signs.LABEL_ACHIEVED, signs.LABEL_ACHIEVED
+    PARTIAL = signs.LABEL_PARTIAL, signs.LABEL_PARTIAL
+    NOT_ACHIEVED = signs.LABEL_NOT_ACHIEVED, signs.LABEL_NOT_ACHIEVED
 
 
 def _with_sign_and_unit(text, sign, unit, number):
     """Add what a bare number lacks: "95" with sign ≥ and unit % reads "≥95%"; any other text stays as typed."""
     if number is None or not text or not text.replace(".", "", 1).replace(",", "").isdigit():
         return text
-    prefix = sign if sign and sign != scoring.SIGN_QUALITATIVE else ""
+    prefix = sign if sign and sign != signs.SIGN_QUALITATIVE else ""
     return f"{prefix}{text}{unit}"
 
 
@@ -146,7 +146,7 @@ class Indicator(models.Model):
                 condition=Q(claimed_score__isnull=True) | Q(claimed_score__gte=0), name="indicator_score_non_negative"
             ),
             models.CheckConstraint(
-                condition=Q(actual_label="") | Q(sign=scoring.SIGN_QUALITATIVE),
+                condition=Q(actual_label="") | Q(sign=signs.SIGN_QUALITATIVE),
                 name="indicator_label_only_for_qualitative",
             ),
         ]
@@ -160,7 +160,7 @@ class Indicator(models.Model):
             errors["weight"] = "分值不能为负数。"
         if self.claimed_score is not None and self.claimed_score < 0:
             errors["claimed_score"] = "得分不能为负数。"
-        if self.actual_label and self.sign != scoring.SIGN_QUALITATIVE:
+        if self.actual_label and self.sign != signs.SIGN_QUALITATIVE:
             errors["actual_label"] = "只有定性指标才选择完成情况。"
         if errors:
             raise ValidationError(errors)

@@ -5,7 +5,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from domain import scoring
+from domain import signs
 
 # Cells that mean "nothing here" in published tables.
 PLACEHOLDERS = {"", "/", "／", "—", "——", "-", "--", "无", "null", "none"}
@@ -67,7 +67,7 @@ def parse_measure(value: object) -> Measure:
     if not match:
         return Measure(sign=None, number=None, unit="", text=text)
     try:
-        sign = scoring.normalise_sign(match["sign"]) if match["sign"] else None
+        sign = signs.normalise_sign(match["sign"]) if match["sign"] else None
     except ValueError:  # "≥=5", "==1": not a sign anyone writes; kept as text for the writer to fix
         return Measure(sign=None, number=None, unit="", text=text)
     number = Decimal(match["number"].replace(",", ""))
@@ -76,7 +76,7 @@ def parse_measure(value: object) -> Measure:
 
 # Wordings of the three official 定性 labels seen in published tables (seed 001 writes "达成预期指标").
 _QUALITATIVE_WORDINGS = {
-    scoring.LABEL_ACHIEVED: (
+    signs.LABEL_ACHIEVED: (
         "达成年度指标",
         "达成预期指标",
         "已达成",
@@ -86,8 +86,8 @@ _QUALITATIVE_WORDINGS = {
         "已完成",
         "全部完成",
     ),
-    scoring.LABEL_PARTIAL: ("部分达成年度指标并具有一定效果", "部分达成", "基本达成", "基本完成", "部分完成"),
-    scoring.LABEL_NOT_ACHIEVED: ("未达成年度指标且效果较差", "未达成", "未完成", "效果较差"),
+    signs.LABEL_PARTIAL: ("部分达成年度指标并具有一定效果", "部分达成", "基本达成", "基本完成", "部分完成"),
+    signs.LABEL_NOT_ACHIEVED: ("未达成年度指标且效果较差", "未达成", "未完成", "效果较差"),
 }
 
 

@@ -131,24 +131,21 @@ def scope_queryset(request, queryset, *, owned_only: bool = False):
     return queryset.filter(condition)
 
 
-def _may_see(actor: Actor, model, obj) -> bool:
+def _may(actor: Actor, model, obj, *, write: bool) -> bool:
+    """Whether a bureau admin may see (``write``: change) ``obj`` of ``model``, or its rows at all (no ``obj``).
+
+    They see their own bureau's rows and the shared ones; they write their own bureau's rows (never a shared
+    one), in a year that is not locked.
+    """
     tenancy = tenancy_of(model)
     if not actor.bureau_admin or tenancy is None:
         return False
     if obj is None:
         return True
     bureaus = tenancy.bureau_ids_of(obj)
+    if write:
+        return actor.bureau_id in bureaus and locked_year_of(obj) is None
     return actor.bureau_id in bureaus or (tenancy.shared and not bureaus)
-
-
-def _may_write(actor: Actor, model, obj) -> bool:
-    """A bureau admin writes their own bureau's rows (never a shared one), in a year that is not locked."""
-    tenancy = tenancy_of(model)
-    if not actor.bureau_admin or tenancy is None:
-        return False
-    if obj is None:
-        return True
-    return actor.bureau_id in tenancy.bureau_ids_of(obj) and locked_year_of(obj) is None
 
 
 def _limit_choices(model_admin, db_field, request, kwargs: dict) -> dict:
@@ -206,25 +203,25 @@ class BureauScopedAdmin(admin.ModelAdmin):
         actor = actor_of(request)
         if actor.operator:
             return super().has_view_permission(request, obj)
-        return _may_see(actor, self.model, obj)
+        return _may(actor, self.model, obj, write=False)
 
     def has_add_permission(self, request):
         actor = actor_of(request)
         if actor.operator:
             return super().has_add_permission(request)
-        return _may_write(actor, self.model, None)
+        return _may(actor, self.model, None, write=True)
 
     def has_change_permission(self, request, obj=None):
         actor = actor_of(request)
         if actor.operator:
             return super().has_change_permission(request, obj) and locked_year_of(obj) is None
-        return _may_write(actor, self.model, obj) and (obj is None or self.bureau_admin_may_change(request, obj))
+        return _may(actor, self.model, obj, write=True) and (obj is None or self.bureau_admin_may_change(request, obj))
 
     def has_delete_permission(self, request, obj=None):
         actor = actor_of(request)
         if actor.operator:
             return super().has_delete_permission(request, obj) and locked_year_of(obj) is None
-        return _may_write(actor, self.model, obj) and (
+        return _may(actor, self.model, obj, write=True) and (
             obj is None or (self.bureau_admin_may_change(request, obj) and self.bureau_admin_may_delete(request, obj))
         )
 

@@ -152,7 +152,7 @@ def test_the_execution_rate_of_whole_number_amounts_is_exact(cast, org, year):
     [
         (None, Decimal("88.5"), "", "良", (Decimal("88.50"), "良")),
         (Decimal("91"), Decimal("88.5"), "优", "良", (Decimal("91.00"), "优")),
-        # A stated total without a stated grade reports that total's grade (scoring.reported_grade).
+        # A stated total without a stated grade reports that total's grade (domain.grades.reported_grade).
         (Decimal("91"), None, "", "", (Decimal("91.00"), "优")),
         (None, None, "", "", (None, None)),
     ],

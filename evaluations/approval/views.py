@@ -1,7 +1,6 @@
 """The department reviewer's queue and the approve / return actions on a submitted self-evaluation."""
 
 import django_tables2 as tables
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
@@ -13,8 +12,9 @@ from budgets.scopes import fiscal_years_visible_to
 from evaluations.filling.selectors import project_list_rows
 from evaluations.filling.tables import ProjectTable
 from evaluations.models import ProjectEvaluation
-from evaluations.quality.checks import project_findings_by_id
-from evaluations.workflow.services import WorkflowError, evaluation_approve, evaluation_return
+from evaluations.quality.engine import project_findings_by_id
+from evaluations.workflow.actions import perform
+from evaluations.workflow.services import evaluation_approve, evaluation_return
 from evaluations.workflow.versions import posted_version
 from policy.access import get_object_for_user
 from policy.rules import is_department_reviewer
@@ -71,39 +71,34 @@ def _evaluation_for(request, pk, perm):
     return get_object_for_user(request.user, queryset, perm, pk=pk)
 
 
+def _decide(request, pk, perm, service, posted, done):
+    """Approve or return: run ``service`` with the posted field and version; the queue next, or the project
+    again when refused."""
+    evaluation = _evaluation_for(request, pk, perm)
+    decided = perform(
+        request,
+        service,
+        done.format(name=evaluation.project.name),
+        posted=(posted,),
+        evaluation=evaluation,
+        version=posted_version(request),
+    )
+    if decided is None:
+        return redirect("budgets:project_detail", pk=evaluation.project_id)
+    return redirect("evaluations:review_queue")
+
+
 @login_required
 @require_POST
 def evaluation_approve_view(request, pk):
-    evaluation = _evaluation_for(request, pk, "evaluations.approve_projectevaluation")
-    try:
-        evaluation_approve(
-            evaluation=evaluation,
-            actor=request.user,
-            comment=request.POST.get("comment", ""),
-            version=posted_version(request),
-        )
-    except WorkflowError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"已审核通过“{evaluation.project.name}”。")
-        return redirect("evaluations:review_queue")
-    return redirect("budgets:project_detail", pk=evaluation.project_id)
+    return _decide(
+        request, pk, "evaluations.approve_projectevaluation", evaluation_approve, "comment", "已审核通过“{name}”。"
+    )
 
 
 @login_required
 @require_POST
 def evaluation_return_view(request, pk):
-    evaluation = _evaluation_for(request, pk, "evaluations.return_projectevaluation")
-    try:
-        evaluation_return(
-            evaluation=evaluation,
-            actor=request.user,
-            reason=request.POST.get("reason", ""),
-            version=posted_version(request),
-        )
-    except WorkflowError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"已将“{evaluation.project.name}”退回单位修改。")
-        return redirect("evaluations:review_queue")
-    return redirect("budgets:project_detail", pk=evaluation.project_id)
+    return _decide(
+        request, pk, "evaluations.return_projectevaluation", evaluation_return, "reason", "已将“{name}”退回单位修改。"
+    )

@@ -17,16 +17,18 @@ from decimal import Decimal
 from accounts.models import Organisation
 from budgets.models import FiscalYear
 from budgets.scopes import fiscal_years_visible_to, projects_visible_to
-from domain import scoring
+from domain import decimals, scoring
+from domain.grades import GRADE_EXCELLENT, GRADE_FAIR, GRADE_GOOD, GRADE_POOR
 from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation, reported_grade_sql
-from evaluations.quality.checks import FINANCE_CODES, PROJECT_RULE_LABELS, project_findings
+from evaluations.quality.engine import project_findings
+from evaluations.quality.findings import FINANCE_CODES, PROJECT_RULE_LABELS
 from evaluations.scopes import department_evaluations_visible_to
 from evaluations.scorecard import budget_totals
 from policy.access import groups_by_unit, sees_finance_results
 
 COUNTED_STATUSES = ProjectEvaluation.REACHED_SUBMISSION
 DEPARTMENT_WIDE_COUNTED_STATUSES = DepartmentEvaluation.REACHED_SUBMISSION
-GRADES = (scoring.GRADE_EXCELLENT, scoring.GRADE_GOOD, scoring.GRADE_FAIR, scoring.GRADE_POOR)
+GRADES = (GRADE_EXCELLENT, GRADE_GOOD, GRADE_FAIR, GRADE_POOR)
 DEPARTMENT_WIDE_LABEL = "部门整体支出绩效自评"
 HUNDRED = Decimal(100)
 
@@ -44,7 +46,7 @@ NO_BUDGET_LABEL = "无预算数据"
 
 def _percent(part: int, whole: int) -> Decimal | None:
     """``part`` of ``whole`` in percent, 2 decimals; None when there is no whole."""
-    return scoring.round2(Decimal(part) * HUNDRED / whole) if whole else None
+    return decimals.round2(Decimal(part) * HUNDRED / whole) if whole else None
 
 
 # --- years and grouping -----------------------------------------------------------------------------
@@ -305,13 +307,13 @@ def score_ranking(*, user, fiscal_year) -> Ranking:
     ranking_rows = []
     for group in counts:
         scored, graded = totals.get(group, []), grades.get(group, [])
-        excellent = graded.count(scoring.GRADE_EXCELLENT)
+        excellent = graded.count(GRADE_EXCELLENT)
         ranking_rows.append(
             RankingRow(
                 name=group[1],
                 projects=counts[group],
                 scored=len(scored),
-                average_total=scoring.round2(sum(scored, Decimal(0)) / len(scored)) if scored else None,
+                average_total=decimals.round2(sum(scored, Decimal(0)) / len(scored)) if scored else None,
                 graded=len(graded),
                 excellent=excellent,
                 excellent_share=_percent(excellent, len(graded)),

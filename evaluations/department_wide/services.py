@@ -20,9 +20,14 @@ from evaluations.department_wide.sheet import (
     submission_problems,
 )
 from evaluations.models import DepartmentEvaluation, DepartmentScoreItem, EvaluationTransition
-from evaluations.workflow.services import StaleActionError, WorkflowError, require_year_unlocked
-from policy.access import can
-from policy.locks import year_of
+from evaluations.workflow.services import (
+    StaleEditError,
+    WorkflowError,
+    require_permission,
+    require_year_unlocked,
+    required_reason,
+    stale_action_message,
+)
 
 Formula = DepartmentIndicator.Formula
 Status = DepartmentEvaluation.Status
@@ -54,19 +59,6 @@ def department_evaluation_recalculate(*, evaluation: DepartmentEvaluation) -> De
 # --- writes -------------------------------------------------------------------------------------------
 
 
-class StaleEditError(WorkflowError):
-    """Refused because someone saved the evaluation after the form was read; ``current`` is what they saved."""
-
-    def __init__(self, current: DepartmentEvaluation):
-        self.current = current
-        who = current.updated_by or "其他用户"
-        when = timezone.localtime(current.updated_at).strftime("%Y-%m-%d %H:%M")
-        super().__init__(
-            f"未保存：在您编辑期间，{who}于 {when} 保存了该自评的新版本（第 {current.version} 版），"
-            "为免覆盖对方的修改，您的内容没有保存。"
-        )
-
-
 class DepartmentSubmissionRefused(WorkflowError):
     """Submit refused because the evaluation is incomplete; ``problems`` says where."""
 
@@ -86,13 +78,6 @@ def _locked(evaluation: DepartmentEvaluation) -> DepartmentEvaluation:
     return locked
 
 
-def _require(actor, perm: str, obj, message: str) -> None:
-    """Refuse unless ``actor`` holds ``perm``; a locked year is named as the reason before the role is."""
-    if not can(actor, perm, obj):
-        require_year_unlocked(year_of(obj).pk)
-        raise WorkflowError(message)
-
-
 def _require_state(locked: DepartmentEvaluation, allowed: tuple[str, ...]) -> None:
     if locked.status not in allowed:
         labels = "、".join(str(Status(s).label) for s in allowed)
@@ -104,13 +89,19 @@ def _require_version(locked: DepartmentEvaluation, version: int | None) -> None:
         # Locked while a colleague's save was committing, PostgreSQL re-reads the row but not the user joined
         # to it: read who saved again, or the message would name the previous editor (or nobody).
         locked.refresh_from_db(fields=["updated_by"])
-        raise StaleEditError(locked)
+        who = locked.updated_by or "其他用户"
+        when = timezone.localtime(locked.updated_at).strftime("%Y-%m-%d %H:%M")
+        raise StaleEditError(
+            f"未保存：在您编辑期间，{who}于 {when} 保存了该自评的新版本（第 {locked.version} 版），"
+            "为免覆盖对方的修改，您的内容没有保存。",
+            current=locked,
+        )
 
 
 def _require_current(locked: DepartmentEvaluation, version: int | None) -> None:
     """A reviewer's action from a page older than the evaluation's latest version is refused (SPEC §13)."""
     if version is not None and locked.version != version:
-        raise StaleActionError("该部门整体自评")
+        raise StaleEditError(stale_action_message("该部门整体自评"))
 
 
 def _bump(locked: DepartmentEvaluation, actor) -> list[str]:
@@ -136,7 +127,7 @@ def department_evaluation_start(*, fiscal_year: FiscalYear, actor) -> tuple[Depa
     Returns (evaluation, created). Refused unless the actor is a department reviewer of the year's bureau and
     the year is open for filling.
     """
-    _require(
+    require_permission(
         actor,
         "evaluations.add_departmentevaluation",
         fiscal_year,
@@ -166,7 +157,7 @@ def department_evaluation_save(
     computed scores, total and grade. Refused (nothing written) unless the actor is the department's reviewer,
     the evaluation is a draft or returned, the version is current and every claimed score is within its points.
     """
-    _require(actor, "evaluations.change_departmentevaluation", evaluation, FILL_REFUSAL)
+    require_permission(actor, "evaluations.change_departmentevaluation", evaluation, FILL_REFUSAL)
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"不可修改的字段：{', '.join(sorted(unknown))}")
@@ -206,7 +197,7 @@ def department_evaluation_submit(
     reviewer and the evaluation is a draft or returned; raises StaleEditError when ``version`` is given and no
     longer current, and DepartmentSubmissionRefused when submission_problems finds anything.
     """
-    _require(actor, "evaluations.change_departmentevaluation", evaluation, FILL_REFUSAL)
+    require_permission(actor, "evaluations.change_departmentevaluation", evaluation, FILL_REFUSAL)
     with transaction.atomic():
         locked = _locked(evaluation)
         _require_state(locked, DepartmentEvaluation.EDITABLE)
@@ -248,30 +239,37 @@ def department_evaluation_save_and_submit(
     return evaluation
 
 
-def department_evaluation_return(
-    *, evaluation: DepartmentEvaluation, actor, reason: str, version: int | None = None
-) -> DepartmentEvaluation:
-    """Return a submitted department-wide self-evaluation to the department with the finance reviewer's reason.
+def _decide(evaluation, actor, to_status, comment: str, version: int | None, **fields) -> DepartmentEvaluation:
+    """The finance reviewer's decision on a submitted evaluation: to ``to_status``, storing ``fields`` with it.
 
-    ``version``: the version the reviewer's page showed; StaleActionError when the evaluation changed since.
-
-    Side effects: status → 已退回, return_reason stored, version + 1, audit record with the reason written.
+    Side effects: status and ``fields`` written, version + 1, audit record with ``comment`` written.
     """
-    _require(actor, "evaluations.review_departmentevaluation", evaluation, REVIEW_REFUSAL)
-    reason = (reason or "").strip()
-    if not reason:
-        raise WorkflowError("退回时必须填写退回原因。")
     with transaction.atomic():
         locked = _locked(evaluation)
         _require_current(locked, version)
         _require_state(locked, (Status.SUBMITTED,))
         from_status = locked.status
-        locked.status = Status.RETURNED
-        locked.return_reason = reason
-        locked.save(update_fields=["status", "return_reason", *_bump(locked, actor)])
-        _record(locked, actor, from_status, reason)
+        locked.status = to_status
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=["status", *fields, *_bump(locked, actor)])
+        _record(locked, actor, from_status, comment)
     evaluation.refresh_from_db()
     return evaluation
+
+
+def department_evaluation_return(
+    *, evaluation: DepartmentEvaluation, actor, reason: str, version: int | None = None
+) -> DepartmentEvaluation:
+    """Return a submitted department-wide self-evaluation to the department with the finance reviewer's reason.
+
+    ``version``: the version the reviewer's page showed; StaleEditError when the evaluation changed since.
+
+    Side effects: status → 已退回, return_reason stored, version + 1, audit record with the reason written.
+    """
+    require_permission(actor, "evaluations.review_departmentevaluation", evaluation, REVIEW_REFUSAL)
+    reason = required_reason(reason, "退回时必须填写退回原因。")
+    return _decide(evaluation, actor, Status.RETURNED, reason, version, return_reason=reason)
 
 
 def department_evaluation_approve(
@@ -279,19 +277,9 @@ def department_evaluation_approve(
 ) -> DepartmentEvaluation:
     """Approve a submitted department-wide self-evaluation on behalf of the finance bureau.
 
-    ``version``: the version the reviewer's page showed; StaleActionError when the evaluation changed since.
+    ``version``: the version the reviewer's page showed; StaleEditError when the evaluation changed since.
 
     Side effects: status → 已审核, approved_at set, version + 1, audit record with the comment written.
     """
-    _require(actor, "evaluations.review_departmentevaluation", evaluation, REVIEW_REFUSAL)
-    with transaction.atomic():
-        locked = _locked(evaluation)
-        _require_current(locked, version)
-        _require_state(locked, (Status.SUBMITTED,))
-        from_status = locked.status
-        locked.status = Status.APPROVED
-        locked.approved_at = timezone.now()
-        locked.save(update_fields=["status", "approved_at", *_bump(locked, actor)])
-        _record(locked, actor, from_status, (comment or "").strip())
-    evaluation.refresh_from_db()
-    return evaluation
+    require_permission(actor, "evaluations.review_departmentevaluation", evaluation, REVIEW_REFUSAL)
+    return _decide(evaluation, actor, Status.APPROVED, (comment or "").strip(), version, approved_at=timezone.now())

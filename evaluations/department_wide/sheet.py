@@ -1,7 +1,7 @@
 """The department-wide score sheet (部门整体支出绩效自评, SPEC §7): each item beside the score its formula gives.
 
 Reads only: the sheet puts each item of the profile's department indicator system beside the score its formula
-gives (domain.scoring holds every formula), the score the department claims and the inputs the formula
+gives (domain.department_formulas holds every formula), the score the department claims and the inputs the formula
 read, and lists what must hold before submitting. The writes live in evaluations.department_wide.services.
 """
 
@@ -12,7 +12,7 @@ from decimal import Decimal
 from itertools import groupby
 
 from budgets.models import DepartmentIndicator, Project
-from domain import formatting, scoring
+from domain import department_formulas, formatting, grades, scoring
 from evaluations.models import DepartmentEvaluation
 
 Formula = DepartmentIndicator.Formula
@@ -130,30 +130,32 @@ def computed_item_score(
     e = evaluation
     if formula == Formula.GOAL_ACHIEVEMENT:
         achieved, total = goal_counts if goal_counts is not None else quantity_indicator_counts(e)
-        return scoring.dept_goal_achievement(achieved=achieved, total=total, points=points) if total else None
+        return (
+            department_formulas.dept_goal_achievement(achieved=achieved, total=total, points=points) if total else None
+        )
     if any(getattr(e, name) is None for name in FORMULA_INPUTS.get(formula, ())):
         return None
     if formula == Formula.COMPILATION_ACCURACY:
-        return scoring.dept_compilation_accuracy(
+        return department_formulas.dept_compilation_accuracy(
             adjustment_amount=e.adjustment_amount_wan, initial_budget=e.initial_wan, points=points
         )
     if formula == Formula.EXPENDITURE_CONTROL:
-        return scoring.dept_expenditure_control(deviation=e.expenditure_deviation, points=points)
+        return department_formulas.dept_expenditure_control(deviation=e.expenditure_deviation, points=points)
     if formula == Formula.DYNAMIC_ADJUSTMENT:
-        return scoring.dept_dynamic_adjustment(
+        return department_formulas.dept_dynamic_adjustment(
             cancelled=e.monitoring_cancelled_wan,
             written_off=e.written_off_wan,
             annual_budget=e.adjusted_wan,
             points=points,
         )
     if formula == Formula.EXECUTION_PROGRESS:
-        return scoring.dept_execution_progress(
+        return department_formulas.dept_execution_progress(
             june=e.progress_june, september=e.progress_september, november=e.progress_november
         )
     if formula == Formula.BUDGET_COMPLETION:
-        return scoring.dept_budget_completion(december=e.progress_december, points=points)
+        return department_formulas.dept_budget_completion(december=e.progress_december, points=points)
     if formula == Formula.VIOLATIONS:
-        return scoring.dept_violations(findings=e.violation_count, points=points)
+        return department_formulas.dept_violations(findings=e.violation_count, points=points)
     if formula == Formula.BUDGET_EXECUTION_RATE:
         return scoring.budget_score(weight=points, adjusted=e.adjusted_wan, executed=e.executed_wan).score
     if formula == Formula.SELF_EVALUATION_ACCURACY:
@@ -161,7 +163,7 @@ def computed_item_score(
         self_total = e.claimed_total if e.claimed_total is not None else e.computed_total
         if review is None or review.reviewer_total is None or self_total is None:
             return None
-        deduction = scoring.self_evaluation_accuracy_deduction(
+        deduction = grades.self_evaluation_accuracy_deduction(
             self_total=self_total, reviewer_total=review.reviewer_total
         )
         return max(points - deduction, Decimal(0))
@@ -177,7 +179,7 @@ def missing_inputs(evaluation: DepartmentEvaluation, indicator: DepartmentIndica
 def explain_item(
     evaluation: DepartmentEvaluation, indicator: DepartmentIndicator, goal_counts: tuple[int, int] | None
 ) -> str:
-    """The inputs the item's formula read, in words (the score itself always comes from domain.scoring)."""
+    """The inputs the item's formula read, in words (the score itself always comes from domain.department_formulas)."""
     e = evaluation
     formula = indicator.formula
     if missing_inputs(e, indicator):
@@ -331,7 +333,7 @@ def build_sheet(
     return Sheet(
         lines=_with_rowspans(lines),
         total=total,
-        grade=scoring.grade_for(total=total, thresholds=profile.grade_thresholds) if total is not None else "",
+        grade=grades.grade_for(total=total, thresholds=profile.grade_thresholds) if total is not None else "",
         self_scored_points=sum((i.points for i in indicators if i.self_scored), Decimal(0)),
         all_points=sum((i.points for i in indicators), Decimal(0)),
         not_self_scored=[i for i in indicators if not i.self_scored],

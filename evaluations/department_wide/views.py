@@ -22,8 +22,6 @@ from domain import formatting, scoring
 from evaluations.department_wide.forms import DepartmentEditForm
 from evaluations.department_wide.services import (
     DepartmentSubmissionRefused,
-    StaleEditError,
-    WorkflowError,
     department_evaluation_approve,
     department_evaluation_return,
     department_evaluation_save,
@@ -44,6 +42,8 @@ from evaluations.department_wide.sheet import (
 from evaluations.models import DepartmentEvaluation
 from evaluations.richtext import opinion_paragraphs
 from evaluations.scopes import department_evaluations_visible_to
+from evaluations.workflow.actions import perform
+from evaluations.workflow.services import StaleEditError, WorkflowError
 from evaluations.workflow.versions import posted_version
 from policy.access import (
     can,
@@ -354,37 +354,27 @@ def department_evaluation_submit_view(request, year, department_pk):
     return redirect(urls["detail"])
 
 
+def _decide(request, year, department_pk, service, posted, done):
+    """The finance reviewer's return or approval: ``service`` with the posted field and version, then the page."""
+    evaluation = _get_for_user(request.user, "evaluations.review_departmentevaluation", year, department_pk)
+    perform(
+        request,
+        service,
+        done.format(department=evaluation.department),
+        posted=(posted,),
+        evaluation=evaluation,
+        version=posted_version(request),
+    )
+    return redirect(_urls(evaluation)["detail"])
+
+
 @login_required
 @require_POST
 def department_evaluation_return_view(request, year, department_pk):
-    evaluation = _get_for_user(request.user, "evaluations.review_departmentevaluation", year, department_pk)
-    try:
-        department_evaluation_return(
-            evaluation=evaluation,
-            actor=request.user,
-            reason=request.POST.get("reason", ""),
-            version=posted_version(request),
-        )
-    except WorkflowError as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, f"已退回{evaluation.department}修改。")
-    return redirect(_urls(evaluation)["detail"])
+    return _decide(request, year, department_pk, department_evaluation_return, "reason", "已退回{department}修改。")
 
 
 @login_required
 @require_POST
 def department_evaluation_approve_view(request, year, department_pk):
-    evaluation = _get_for_user(request.user, "evaluations.review_departmentevaluation", year, department_pk)
-    try:
-        department_evaluation_approve(
-            evaluation=evaluation,
-            actor=request.user,
-            comment=request.POST.get("comment", ""),
-            version=posted_version(request),
-        )
-    except WorkflowError as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, "已审核通过。")
-    return redirect(_urls(evaluation)["detail"])
+    return _decide(request, year, department_pk, department_evaluation_approve, "comment", "已审核通过。")

@@ -10,7 +10,7 @@ from django import forms
 from django.core.validators import MinValueValidator
 
 from budgets.models import BudgetLine, Project
-from domain import scoring
+from domain import signs
 from indicators.models import Indicator, LibraryIndicator, QualitativeLabel, Sign
 from indicators.parsing import parse_measure
 from policy.scopes import shared_or_own
@@ -151,7 +151,7 @@ class IndicatorForm(forms.ModelForm):
             sign = cleaned["sign"] = target.sign
         if not cleaned.get("unit") and target.unit and target.number is not None:
             cleaned["unit"] = target.unit
-        if sign == scoring.SIGN_QUALITATIVE:
+        if sign == signs.SIGN_QUALITATIVE:
             cleaned["target_value"] = cleaned["actual_value"] = None
         else:
             cleaned["target_value"], cleaned["actual_value"] = target.number, actual.number

@@ -6,14 +6,21 @@ from django.utils import timezone
 
 from budgets.models import BudgetLine, FiscalYear, Project
 from evaluations.models import ProjectEvaluation
-from evaluations.workflow.services import evaluation_recalculate
+from evaluations.workflow.services import StaleEditError, evaluation_recalculate
 from indicators.models import Indicator
 
 INDICATOR_FIELDS = ["order", "library_indicator", *Indicator.VALUE_FIELDS]
-
-
-class StaleEditError(Exception):
-    """Someone saved the project after this form was opened; ``str(error)`` is the Chinese message."""
+# What a copy from last year's project carries besides the name: who runs it and what it is for, not results.
+COPIED_HEADER_FIELDS = (
+    "code",
+    "project_type",
+    "manager",
+    "finance_manager",
+    "phone",
+    "background",
+    "content",
+    "goal_expected",
+)
 
 
 class ProjectLockedError(Exception):
@@ -60,7 +67,8 @@ def project_save(*, project: Project, expected_version: int, form, budget_formse
         current = Project.objects.get(pk=project.pk)
         raise StaleEditError(
             f"保存失败：该项目已于 {timezone.localtime(current.updated_at):%Y-%m-%d %H:%M} 被他人修改。"
-            "您填写的内容仍保留在页面上，请打开新窗口查看最新内容，核对后再保存。"
+            "您填写的内容仍保留在页面上，请打开新窗口查看最新内容，核对后再保存。",
+            current=current,
         )
     # The form's instance still carries the version it was opened with; saving it must not undo the bump.
     form.instance.version = expected_version + 1
@@ -113,15 +121,8 @@ def project_copy_from(*, source: Project, fiscal_year: FiscalYear) -> Project:
         fiscal_year=fiscal_year,
         unit=source.unit,
         name=source.name,
-        code=source.code,
-        project_type=source.project_type,
-        manager=source.manager,
-        finance_manager=source.finance_manager,
-        phone=source.phone,
-        background=source.background,
-        content=source.content,
-        goal_expected=source.goal_expected,
         copied_from=source,
+        **{name: getattr(source, name) for name in COPIED_HEADER_FIELDS},
     )
     previous = {line.fund_source: line for line in source.budget_lines.all()}
     for line in project.budget_lines.all():

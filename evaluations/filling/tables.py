@@ -59,11 +59,13 @@ class ProjectTable(tables.Table):
 
     def render_self_total(self, value, record):
         computed = record.evaluation.computed_total if hasattr(record, "evaluation") else None
-        text = f"{value:.2f}"
+        text = formatting.points(value)
         if computed is not None and computed != value:
             # A stated total that the rows do not support stays visible next to the computation.
             return format_html(
-                '{} <span class="mismatch" title="按规则计算的总分">（计算 {}）</span>', text, f"{computed:.2f}"
+                '{} <span class="mismatch" title="按规则计算的总分">（计算 {}）</span>',
+                text,
+                formatting.points(computed),
             )
         return text
 

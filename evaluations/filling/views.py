@@ -13,13 +13,12 @@ from django_tables2.paginators import LazyPaginator
 
 from budgets.models import FiscalYear, Project
 from budgets.scopes import fiscal_years_visible_to, projects_visible_to
-from domain import formatting, scoring
+from domain import formatting, scoring, signs
 from evaluations.filling.filters import ProjectFilter
 from evaluations.filling.forms import BudgetLineFormSet, NewProjectForm, ProjectForm, indicator_formset_class
 from evaluations.filling.selectors import project_list_rows
 from evaluations.filling.services import (
     ProjectLockedError,
-    StaleEditError,
     project_copy_from,
     project_create,
     project_save,
@@ -27,10 +26,10 @@ from evaluations.filling.services import (
 from evaluations.filling.tables import ProjectTable
 from evaluations.finance_review.services import REVIEWABLE, can_see_finance_result
 from evaluations.models import ProjectEvaluation
-from evaluations.quality.checks import project_findings
+from evaluations.quality.engine import project_findings
 from evaluations.quality.validation import submission_problems
 from evaluations.scorecard import build_scorecard, score_rows
-from evaluations.workflow.services import SubmissionRefused, WorkflowError, evaluation_submit
+from evaluations.workflow.services import StaleEditError, SubmissionRefused, WorkflowError, evaluation_submit
 from indicators.scopes import library_indicators_for
 from policy.access import can, get_object_for_user, sees_finance_results
 from policy.locks import YearLocked
@@ -287,12 +286,12 @@ def _live_findings(project, profile, card, prefix_of_row, *, finance_results):
 
 
 def _fmt(value):
-    return "" if value is None else f"{scoring.round2(value):,.2f}"
+    return formatting.amount(value, empty="")
 
 
 def _row_hint(line):
     indicator, result = line.indicator, line.result
-    if indicator.sign == scoring.SIGN_QUALITATIVE and indicator.actual_label and indicator.weight is not None:
+    if indicator.sign == signs.SIGN_QUALITATIVE and indicator.actual_label and indicator.weight is not None:
         return scoring.qualitative_band(label=indicator.actual_label, weight=indicator.weight).describe()
     if result and result.over_achieved:
         return f"完成率 {formatting.percent(result.completion)}，高于指标值较多：须说明偏差原因，可适度调减分值"

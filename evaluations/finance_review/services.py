@@ -2,7 +2,8 @@
 
 Writes are one service each; each checks the actor with django-rules and the state, and raises WorkflowError
 with a Chinese message when it refuses. The draw is reproducible: the same inputs and the same seed always
-give the same sample, so it can be shown to an auditor.
+give the same sample, so it can be shown to an auditor. A refused actor is told the role only
+(``name_locked_year=False``): each service judges a finalised year itself, with its own message.
 """
 
 import html
@@ -16,7 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from budgets.models import FiscalYear
-from domain import formatting, scoring
+from domain import decimals, formatting, grades, scoring
 from evaluations.models import (
     EvaluationTransition,
     FinanceReview,
@@ -24,10 +25,16 @@ from evaluations.models import (
     ReviewIndicatorScore,
     SpotCheckSample,
 )
-from evaluations.quality.checks import project_findings
+from evaluations.quality.engine import project_findings
 from evaluations.richtext import opinion_paragraphs, sanitise_opinion
 from evaluations.scorecard import Scorecard
-from evaluations.workflow.services import StaleActionError, WorkflowError
+from evaluations.workflow.services import (
+    StaleEditError,
+    WorkflowError,
+    require_permission,
+    required_reason,
+    stale_action_message,
+)
 from policy.access import can, sees_finance_results
 
 Status = ProjectEvaluation.Status
@@ -44,9 +51,8 @@ RULE_LABELS = {
 }
 
 
-def _require(actor, perm, obj, message):
-    if not can(actor, perm, obj):
-        raise WorkflowError(message)
+SAMPLE_REFUSAL = "只有本财政局的财政审核员可以调整样本。"
+REVIEW_REFUSAL = "只有本财政局的财政审核员可以审核。"
 
 
 def population(fiscal_year: FiscalYear):
@@ -63,7 +69,7 @@ def population(fiscal_year: FiscalYear):
 def rule_label(rule: dict) -> str:
     params = dict(rule)
     if "threshold" in params:
-        params["threshold_percent"] = scoring.round2(Decimal(params["threshold"]) * 100)
+        params["threshold_percent"] = decimals.round2(Decimal(params["threshold"]) * 100)
     return RULE_LABELS[rule["rule"]].format(**params)
 
 
@@ -76,7 +82,7 @@ def _matches(evaluation, rule: dict) -> bool:
             adjusted=evaluation.total_adjusted or Decimal(0), executed=evaluation.total_executed or Decimal(0)
         )
         return (
-            evaluation.self_grade == scoring.GRADE_EXCELLENT and rate is not None and rate < Decimal(rule["threshold"])
+            evaluation.self_grade == grades.GRADE_EXCELLENT and rate is not None and rate < Decimal(rule["threshold"])
         )
     if kind == RULE_DEPARTMENT:
         unit = evaluation.project.unit
@@ -121,7 +127,8 @@ def sample_draw(*, fiscal_year: FiscalYear, actor, ratio: Decimal, rules: list[d
     per drawn evaluation; reviews already started (a grade, a score or an opinion) are kept, untouched ones that
     the new draw does not pick are removed. Manually added records stay.
     """
-    _require(actor, "evaluations.act_for_year", fiscal_year, "只有本财政局的财政审核员可以抽取样本。")
+    refusal = "只有本财政局的财政审核员可以抽取样本。"
+    require_permission(actor, "evaluations.act_for_year", fiscal_year, refusal, name_locked_year=False)
     if fiscal_year.status in FiscalYear.LOCKED:
         raise WorkflowError("该年度已定稿，不能再抽取样本。")
     if not (Decimal(0) <= ratio <= Decimal(1)):
@@ -173,10 +180,8 @@ def sample_add(*, evaluation: ProjectEvaluation, actor, reason: str) -> FinanceR
     """Add one evaluation to the year's sample by hand, with the reason recorded."""
     # The committed year: the caller's copy may predate its finalising.
     year = FiscalYear.objects.get(pk=evaluation.project.fiscal_year_id)
-    _require(actor, "evaluations.act_for_year", year, "只有本财政局的财政审核员可以调整样本。")
-    reason = (reason or "").strip()
-    if not reason:
-        raise WorkflowError("人工加入样本须说明原因。")
+    require_permission(actor, "evaluations.act_for_year", year, SAMPLE_REFUSAL, name_locked_year=False)
+    reason = required_reason(reason, "人工加入样本须说明原因。")
     if year.status in FiscalYear.LOCKED:
         raise WorkflowError("该年度已定稿，不能再调整样本。")
     if evaluation.status not in REVIEWABLE:
@@ -199,12 +204,10 @@ def sample_add(*, evaluation: ProjectEvaluation, actor, reason: str) -> FinanceR
 
 def sample_remove(*, review: FinanceReview, actor, reason: str) -> FinanceReview:
     """Take a record out of the sample by hand; it stays listed with the reason."""
-    _require(actor, "evaluations.view_financereview", review, "只有本财政局的财政审核员可以调整样本。")
+    require_permission(actor, "evaluations.view_financereview", review, SAMPLE_REFUSAL, name_locked_year=False)
     if review_year(review).status in FiscalYear.LOCKED:
         raise WorkflowError("该年度已定稿，不能再调整样本。")
-    reason = (reason or "").strip()
-    if not reason:
-        raise WorkflowError("移出样本须说明原因。")
+    reason = required_reason(reason, "移出样本须说明原因。")
     if review.status == FinanceReview.Status.COMPLETED:
         raise WorkflowError("已完成的审核不能移出样本，请先重新打开。")
     review.excluded, review.excluded_reason = True, reason
@@ -242,8 +245,8 @@ def accuracy_of(review: FinanceReview) -> Accuracy | None:
     return Accuracy(
         self_total=self_total,
         reviewer_total=review.reviewer_total,
-        difference=scoring.self_evaluation_difference(self_total=self_total, reviewer_total=review.reviewer_total),
-        deduction=scoring.self_evaluation_accuracy_deduction(
+        difference=grades.self_evaluation_difference(self_total=self_total, reviewer_total=review.reviewer_total),
+        deduction=grades.self_evaluation_accuracy_deduction(
             self_total=self_total, reviewer_total=review.reviewer_total
         ),
     )
@@ -282,7 +285,7 @@ def _editable(review: FinanceReview, version: int | None = None):
     if review.status != FinanceReview.Status.DRAFT:
         raise WorkflowError("该审核已完成，须先重新打开才能修改。")
     if version is not None and review.version != version:
-        raise StaleActionError("该审核记录")
+        raise StaleEditError(stale_action_message("该审核记录"))
 
 
 @transaction.atomic
@@ -302,7 +305,7 @@ def review_save(
     Side effects: updates the review, replaces its ReviewIndicatorScore rows; when every scored indicator has a
     核查分数 the total is their sum plus the budget score, otherwise the typed total is kept.
     """
-    _require(actor, "evaluations.view_financereview", review, "只有本财政局的财政审核员可以审核。")
+    require_permission(actor, "evaluations.view_financereview", review, REVIEW_REFUSAL, name_locked_year=False)
     # Judge the committed state, not the caller's copy: it may predate a reopen or a finalised year.
     review = FinanceReview.objects.select_for_update().get(pk=review.pk)
     _editable(review, version)
@@ -324,10 +327,15 @@ def review_save(
     return review
 
 
-def _record(review, actor, from_status, to_status, comment=""):
-    if review.evaluation_id:
+def _move_project(review, actor, from_status, to_status, comment: str) -> None:
+    """Move the reviewed project's evaluation from ``from_status`` to ``to_status``, with its audit record; a
+    department-wide review, or a project in another state, is left as it is."""
+    if review.evaluation_id and review.evaluation.status == from_status:
+        evaluation = review.evaluation
+        evaluation.status = to_status
+        evaluation.save(update_fields=["status", "updated_at"])
         EvaluationTransition.objects.create(
-            evaluation=review.evaluation, from_status=from_status, to_status=to_status, actor=actor, comment=comment
+            evaluation=evaluation, from_status=from_status, to_status=to_status, actor=actor, comment=comment
         )
 
 
@@ -338,7 +346,7 @@ def review_complete(*, review: FinanceReview, actor, version: int | None = None)
     Side effects: review status → completed (completed_at, reviewer); the evaluation 部门已审核 → 财政已抽查 with an
     audit record. Refused without a grade or an opinion.
     """
-    _require(actor, "evaluations.view_financereview", review, "只有本财政局的财政审核员可以审核。")
+    require_permission(actor, "evaluations.view_financereview", review, REVIEW_REFUSAL, name_locked_year=False)
     review = FinanceReview.objects.select_for_update().get(pk=review.pk)
     _editable(review, version)
     missing = [
@@ -353,11 +361,7 @@ def review_complete(*, review: FinanceReview, actor, version: int | None = None)
     review.reviewer = actor
     review.version += 1
     review.save(update_fields=["status", "completed_at", "reviewer", "version", "updated_at"])
-    if review.evaluation_id and review.evaluation.status == Status.APPROVED:
-        evaluation = review.evaluation
-        evaluation.status = Status.SPOT_CHECKED
-        evaluation.save(update_fields=["status", "updated_at"])
-        _record(review, actor, Status.APPROVED, Status.SPOT_CHECKED, f"财政抽查审核结果：{review.grade}")
+    _move_project(review, actor, Status.APPROVED, Status.SPOT_CHECKED, f"财政抽查审核结果：{review.grade}")
     return review
 
 
@@ -367,10 +371,9 @@ def review_reopen(*, review: FinanceReview, actor, reason: str) -> FinanceReview
 
     Side effects: review status → draft; the evaluation 财政已抽查 → 部门已审核 with the reason as comment.
     """
-    _require(actor, "evaluations.view_financereview", review, "只有本财政局的财政审核员可以重新打开审核。")
-    reason = (reason or "").strip()
-    if not reason:
-        raise WorkflowError("重新打开审核须说明原因。")
+    refusal = "只有本财政局的财政审核员可以重新打开审核。"
+    require_permission(actor, "evaluations.view_financereview", review, refusal, name_locked_year=False)
+    reason = required_reason(reason, "重新打开审核须说明原因。")
     review = FinanceReview.objects.select_for_update().get(pk=review.pk)
     if review.status != FinanceReview.Status.COMPLETED:
         raise WorkflowError("该审核尚未完成，无需重新打开。")
@@ -380,11 +383,7 @@ def review_reopen(*, review: FinanceReview, actor, reason: str) -> FinanceReview
     review.completed_at = None
     review.version += 1
     review.save(update_fields=["status", "completed_at", "version", "updated_at"])
-    if review.evaluation_id and review.evaluation.status == Status.SPOT_CHECKED:
-        evaluation = review.evaluation
-        evaluation.status = Status.APPROVED
-        evaluation.save(update_fields=["status", "updated_at"])
-        _record(review, actor, Status.SPOT_CHECKED, Status.APPROVED, f"重新打开审核：{reason}")
+    _move_project(review, actor, Status.SPOT_CHECKED, Status.APPROVED, f"重新打开审核：{reason}")
     return review
 
 
@@ -401,7 +400,7 @@ def can_see_finance_result(user, evaluation) -> bool:
 
 # --- the drafted opinion ------------------------------------------------------------------------------------
 
-# The quality findings (evaluations.quality.checks codes) a drafted opinion names, in seed 000's wording.
+# The quality findings (evaluations.quality.findings codes) a drafted opinion names, in seed 000's wording.
 FINDING_SENTENCES = {
     "over_achievement": "部分绩效目标设置不够合理，{message}，与资源投入匹配度有偏差。",
     "execution_rate_as_cost": "部分指标归类不当，{message}。",

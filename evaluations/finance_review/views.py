@@ -30,9 +30,10 @@ from evaluations.finance_review.services import (
     sample_remove,
 )
 from evaluations.models import DepartmentEvaluation, FinanceReview, Grade, ProjectEvaluation, SpotCheckSample
-from evaluations.quality.checks import project_findings
+from evaluations.quality.engine import project_findings
 from evaluations.richtext import sanitise_opinion
 from evaluations.scorecard import build_scorecard
+from evaluations.workflow.actions import perform
 from evaluations.workflow.lifecycle import (
     fiscal_year_close,
     fiscal_year_finalise,
@@ -116,6 +117,22 @@ def _year_for(request):
     return (with_records.first() or years.first()), years
 
 
+def _board_filtered(request, rows):
+    """The board's rows cut by the page's filters (in / out of the sample, grade, department), and the filters."""
+    status_filter = request.GET.get("sample", "")
+    if status_filter == "in":
+        rows = rows.filter(review__isnull=False, review__excluded=False)
+    elif status_filter == "out":
+        rows = rows.filter(Q(review__isnull=True) | Q(review__excluded=True))
+    grade_filter = request.GET.get("grade", "")
+    if grade_filter in Grade.values:
+        rows = rows.filter(review__grade=grade_filter)
+    department_filter = request.GET.get("department", "")
+    if department_filter.isdigit():
+        rows = rows.filter(Q(project__unit_id=department_filter) | Q(project__unit__parent_id=department_filter))
+    return rows, {"sample": status_filter, "grade": grade_filter, "department": department_filter}
+
+
 @login_required
 def review_board(request):
     """Every approved evaluation of the year by department and unit, with its sample and review status."""
@@ -137,17 +154,7 @@ def review_board(request):
         )
         .order_by("project__sort_order", "project__unit__name", "project__name", "pk")
     )
-    status_filter = request.GET.get("sample", "")
-    if status_filter == "in":
-        rows = rows.filter(review__isnull=False, review__excluded=False)
-    elif status_filter == "out":
-        rows = rows.filter(Q(review__isnull=True) | Q(review__excluded=True))
-    grade_filter = request.GET.get("grade", "")
-    if grade_filter in Grade.values:
-        rows = rows.filter(review__grade=grade_filter)
-    department_filter = request.GET.get("department", "")
-    if department_filter.isdigit():
-        rows = rows.filter(Q(project__unit_id=department_filter) | Q(project__unit__parent_id=department_filter))
+    rows, filters = _board_filtered(request, rows)
     table = ReviewBoardTable(rows)
     tables.RequestConfig(request, paginate={"per_page": 25, "paginator_class": LazyPaginator}).configure(table)
     departments = Organisation.objects.departments().filter(parent=year.finance_bureau).order_by("name")
@@ -171,7 +178,7 @@ def review_board(request):
             "counts": counts,
             "draw_form": DrawForm(departments=departments, initial={"seed": sample.random_seed if sample else None}),
             "departments": departments,
-            "filters": {"sample": status_filter, "grade": grade_filter, "department": department_filter},
+            "filters": filters,
             "grades": Grade.choices,
             "locked": year.status in FiscalYear.LOCKED,
             "may_close": can(request.user, "evaluations.close_fiscalyear", year),
@@ -250,6 +257,47 @@ def _indicator_forms(project, review, data=None):
     return forms_
 
 
+def _form_with_opinion(request, opinion_html: str) -> ReviewForm:
+    """The posted ReviewForm shown again with ``opinion_html`` in its editor."""
+    data = request.POST.copy()
+    data["opinion_html"] = opinion_html
+    return ReviewForm(data)
+
+
+def _store_inputs(request, review, form, **kwargs) -> None:
+    """review_save with what the valid ReviewForm holds: grade, opinion and typed total (``kwargs``: the rest)."""
+    data = form.cleaned_data
+    review_save(
+        review=review,
+        actor=request.user,
+        grade=data["grade"],
+        opinion_html=data["opinion_html"],
+        reviewer_total=data["reviewer_total"],
+        **kwargs,
+    )
+
+
+def _save_review(request, review, card, form, indicator_forms, *, complete: bool):
+    """Save the reviewer's valid inputs (and, ``complete``, complete the review); where the page goes next."""
+    checked = {
+        f.indicator.pk: (f.cleaned_data["checked_score"], f.cleaned_data["remark"].strip())
+        for f in indicator_forms
+        if f.cleaned_data.get("checked_score") is not None
+    }
+    project = review.evaluation.project
+    try:
+        _store_inputs(request, review, form, checked_scores=checked, card=card, version=posted_version(request))
+        if complete:
+            review_complete(review=review, actor=request.user)
+            messages.success(request, f"已完成“{project.name}”的财政抽查审核。")
+            return _board_for(project.fiscal_year)
+    except WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "审核草稿已保存。")
+    return redirect("finance:review", pk=review.pk)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def review_detail(request, pk):
@@ -279,41 +327,13 @@ def review_detail(request, pk):
         action = request.POST.get("action", "save")
         if action == "draft_opinion":
             # The draft replaces nothing that is saved: it comes back in the editor for the reviewer to edit.
-            data = request.POST.copy()
-            data["opinion_html"] = draft_opinion(project=project, card=card)
-            form = ReviewForm(data)
+            form = _form_with_opinion(request, draft_opinion(project=project, card=card))
             messages.info(request, "已根据数据起草审核意见，请修改完善后保存。")
         elif form.is_valid() and all(f.is_valid() for f in indicator_forms):
-            checked = {
-                f.indicator.pk: (f.cleaned_data["checked_score"], f.cleaned_data["remark"].strip())
-                for f in indicator_forms
-                if f.cleaned_data.get("checked_score") is not None
-            }
-            try:
-                review_save(
-                    review=review,
-                    actor=request.user,
-                    grade=form.cleaned_data["grade"],
-                    opinion_html=form.cleaned_data["opinion_html"],
-                    reviewer_total=form.cleaned_data["reviewer_total"],
-                    checked_scores=checked,
-                    card=card,
-                    version=posted_version(request),
-                )
-                if action == "complete":
-                    review_complete(review=review, actor=request.user)
-                    messages.success(request, f"已完成“{project.name}”的财政抽查审核。")
-                    return redirect(f"{reverse('finance:board')}?year={project.fiscal_year.year}")
-            except WorkflowError as error:
-                messages.error(request, str(error))
-            else:
-                messages.success(request, "审核草稿已保存。")
-            return redirect("finance:review", pk=review.pk)
+            return _save_review(request, review, card, form, indicator_forms, complete=action == "complete")
         else:
             # What comes back into the editor is cleaned first: the editor puts it into the page as HTML.
-            data = request.POST.copy()
-            data["opinion_html"] = sanitise_opinion(data.get("opinion_html", ""))
-            form = ReviewForm(data)
+            form = _form_with_opinion(request, sanitise_opinion(request.POST.get("opinion_html", "")))
             form.is_valid()
             messages.error(request, "有内容未能保存，请按提示修改。")
 
@@ -343,12 +363,7 @@ def review_detail(request, pk):
 @require_POST
 def review_reopen_view(request, pk):
     review = _review_for(request, pk)
-    try:
-        review_reopen(review=review, actor=request.user, reason=request.POST.get("reason", ""))
-    except WorkflowError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, "审核已重新打开。")
+    perform(request, review_reopen, "审核已重新打开。", posted=("reason",), review=review)
     return redirect("finance:review", pk=review.pk)
 
 
@@ -356,13 +371,9 @@ def review_reopen_view(request, pk):
 @require_POST
 def review_remove_view(request, pk):
     review = _review_for(request, pk)
-    try:
-        sample_remove(review=review, actor=request.user, reason=request.POST.get("reason", ""))
-    except WorkflowError as error:
-        messages.error(request, str(error))
+    if perform(request, sample_remove, "已移出抽查样本，原因已记录。", posted=("reason",), review=review) is None:
         return redirect("finance:review", pk=review.pk)
-    messages.success(request, "已移出抽查样本，原因已记录。")
-    return redirect(f"{reverse('finance:board')}?year={review.evaluation.project.fiscal_year.year}")
+    return _board_for(review.evaluation.project.fiscal_year)
 
 
 def _board_for(fiscal_year):
@@ -377,13 +388,14 @@ def _bureau_year(request, year) -> FiscalYear:
 
 def _year_action(request, fiscal_year, action, done: str, **kwargs):
     """Run one lifecycle service on ``fiscal_year`` and go back to the board with its message."""
-    try:
-        fiscal_year = action(fiscal_year=fiscal_year, actor=request.user, **kwargs)
-    except WorkflowError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, done.format(year=fiscal_year.year, status=fiscal_year.get_status_display()))
-    return _board_for(fiscal_year)
+    moved = perform(
+        request,
+        action,
+        lambda year: done.format(year=year.year, status=year.get_status_display()),
+        fiscal_year=fiscal_year,
+        **kwargs,
+    )
+    return _board_for(moved or fiscal_year)
 
 
 @login_required
@@ -465,6 +477,22 @@ def year_reopen_view(request, year):
     )
 
 
+def _save_department_review(request, review, evaluation, form) -> None:
+    """Save (creating it on the first save) and, when asked, complete the review of a department-wide evaluation."""
+    try:
+        if review.pk is None:
+            review.save()
+        _store_inputs(request, review, form, checked_scores={}, version=posted_version(request) if review.pk else None)
+        if request.POST.get("action") == "complete":
+            review_complete(review=review, actor=request.user)
+        # 自评准确 on the department's score sheet follows the reviewer's total.
+        department_evaluation_recalculate(evaluation=evaluation)
+    except WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "已保存部门整体自评的财政抽查审核。")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def department_review(request, pk):
@@ -495,26 +523,7 @@ def department_review(request, pk):
         if read_only:
             messages.error(request, "部门尚未提交该自评，提交后才能审核。" if not_submitted else "该审核当前只读。")
         elif form.is_valid():
-            try:
-                if review.pk is None:
-                    review.save()
-                review_save(
-                    review=review,
-                    actor=request.user,
-                    grade=form.cleaned_data["grade"],
-                    opinion_html=form.cleaned_data["opinion_html"],
-                    reviewer_total=form.cleaned_data["reviewer_total"],
-                    checked_scores={},
-                    version=posted_version(request) if review.pk else None,
-                )
-                if request.POST.get("action") == "complete":
-                    review_complete(review=review, actor=request.user)
-                # 自评准确 on the department's score sheet follows the reviewer's total.
-                department_evaluation_recalculate(evaluation=evaluation)
-            except WorkflowError as error:
-                messages.error(request, str(error))
-            else:
-                messages.success(request, "已保存部门整体自评的财政抽查审核。")
+            _save_department_review(request, review, evaluation, form)
             return redirect("finance:department_review", pk=evaluation.pk)
     if review.pk:
         review.refresh_from_db()

@@ -28,43 +28,31 @@ class HomeSummary:
     shows_return_reasons: bool = False
 
 
+# Each role's waiting lists: (status, title, explanation, ordering), in the order the home page shows them.
+WAITING_LISTS = {
+    "unit": (
+        (
+            Status.RETURNED,
+            "已退回，待修改",
+            "主管部门退回的自评，请按退回原因修改后重新提交。",
+            "-evaluation__updated_at",
+        ),
+        (Status.DRAFT, "草稿，待提交", "尚未提交的自评。", "-updated_at"),
+    ),
+    "department": (
+        (Status.SUBMITTED, "待审核", "本部门及所属单位已提交、等待审核的自评。", "evaluation__submitted_at"),
+    ),
+    "finance": ((Status.APPROVED, "部门已审核，待财政抽查", "主管部门已审核通过的自评。", "-evaluation__approved_at"),),
+}
+
+
 def _waiting_lists(user, projects):
+    """(title, explanation, projects, query of the full list) of each waiting list of the user's role."""
     rows = projects.select_related("unit", "fiscal_year", "evaluation")
-    kind = waiting_list_kind(user)
-    if kind == "unit":
-        return [
-            (
-                "已退回，待修改",
-                "主管部门退回的自评，请按退回原因修改后重新提交。",
-                rows.filter(evaluation__status=Status.RETURNED).order_by("-evaluation__updated_at"),
-                f"?status={Status.RETURNED}",
-            ),
-            (
-                "草稿，待提交",
-                "尚未提交的自评。",
-                rows.filter(evaluation__status=Status.DRAFT).order_by("-updated_at"),
-                f"?status={Status.DRAFT}",
-            ),
-        ]
-    if kind == "department":
-        return [
-            (
-                "待审核",
-                "本部门及所属单位已提交、等待审核的自评。",
-                rows.filter(evaluation__status=Status.SUBMITTED).order_by("evaluation__submitted_at"),
-                f"?status={Status.SUBMITTED}",
-            ),
-        ]
-    if kind == "finance":
-        return [
-            (
-                "部门已审核，待财政抽查",
-                "主管部门已审核通过的自评。",
-                rows.filter(evaluation__status=Status.APPROVED).order_by("-evaluation__approved_at"),
-                f"?status={Status.APPROVED}",
-            ),
-        ]
-    return []
+    return [
+        (title, explanation, rows.filter(evaluation__status=status).order_by(ordering), f"?status={status}")
+        for status, title, explanation, ordering in WAITING_LISTS.get(waiting_list_kind(user), ())
+    ]
 
 
 def home_summary_for(user) -> HomeSummary:

@@ -3,12 +3,14 @@
 Draft saves are never refused for these; submit is. Each problem names the place it concerns so the form
 can show it next to the field. Two sources: the form's own completeness checks (a header text, the budget
 amounts, an indicator's name, sign and weight, at least one indicator), and every 错误 finding of the quality
-rule engine (evaluations.quality.checks), so that each rule exists once.
+rule engine (evaluations.quality.engine), so that each rule exists once.
 """
 
 from dataclasses import dataclass
 
-from evaluations.quality.checks import GRID, Finding, project_findings, with_taxonomy
+from evaluations.quality.engine import project_findings
+from evaluations.quality.findings import GRID, Finding
+from evaluations.quality.project_record import with_taxonomy
 from evaluations.scorecard import Scorecard, build_scorecard
 
 # Where a problem is shown on the form.

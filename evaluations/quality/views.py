@@ -9,7 +9,8 @@ from django.utils.http import content_disposition_header
 
 from accounts.models import Organisation
 from budgets.scopes import fiscal_years_visible_to
-from evaluations.quality.checks import ERROR, FINANCE_CODES, HINT, RULE_LABELS, findings_for
+from evaluations.quality.engine import findings_for
+from evaluations.quality.findings import ERROR, FINANCE_CODES, HINT, RULE_LABELS
 from policy.access import department_scope, require, sees_finance_results, sees_whole_bureau
 
 COLUMNS = ("序号", "主管部门", "预算单位", "项目", "级别", "规则", "说明")

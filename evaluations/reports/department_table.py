@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from io import BytesIO
 
-from domain import scoring
+from domain import grades, scoring
 from evaluations.department_wide.sheet import build_sheet
 from evaluations.models import DepartmentEvaluation
 from evaluations.reports.excel import GridWriter
@@ -118,7 +118,7 @@ def _with_points(name: str, points: Decimal | None) -> str:
 
 def _grade(evaluation: DepartmentEvaluation, sheet_grade: str) -> str:
     """The grade of the total the table prints: as stated, else that of the stated total, else the sheet's."""
-    return scoring.reported_grade(
+    return grades.reported_grade(
         claimed_grade=evaluation.claimed_grade,
         claimed_total=evaluation.claimed_total,
         computed_grade=sheet_grade,
@@ -248,38 +248,14 @@ def _xlsx_passage(grid: _Grid, passage: Passage):
         grid.next(minimum=24)
 
 
-def department_table_xlsx(evaluation: DepartmentEvaluation, *, finance_results: bool = True) -> bytes:
-    """The same table as the PDF: merged cells, borders, wrapped text, number formats, A4 portrait set-up."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+def _xlsx_budget(grid, table) -> None:
+    """主管部门, then the budget block: headings, amounts, then the breakdown of 执行数."""
+    from evaluations.reports.excel import AMOUNT_FORMAT, RATE_FORMAT
 
-    from evaluations.reports.excel import AMOUNT_FORMAT, RATE_FORMAT, a4_print_setup, write_cell
-
-    table = build_department_table(_load(evaluation), finance_results=finance_results)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "部门整体支出绩效自评表"
-    for index, width in enumerate(WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    grid = _Grid(ws)
     put, nxt = grid.put, grid.next
-
-    write_cell(
-        ws,
-        1,
-        1,
-        f"{table.title}（{table.year}年度）",
-        style={"font": Font(name="宋体", size=16, bold=True), "alignment": Alignment(horizontal="center")},
-    )
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=COLUMNS)
-    ws.row_dimensions[1].height = 30
-    grid.row = 2
-
     put(1, "主管部门", bold=True)
     put(2, table.department, span=COLUMNS - 1, align="left")
     nxt()
-    # The budget block: headings, amounts, then the breakdown of 执行数.
     put(1, "部门预算资金（万元）", rowspan=3, bold=True)
     put(2, table.budget[0].label, span=2, bold=True)
     put(4, table.budget[1].label, span=2, bold=True)
@@ -297,9 +273,11 @@ def department_table_xlsx(evaluation: DepartmentEvaluation, *, finance_results: 
     put(6, project.label, bold=True)
     put(7, project.amount if project.amount is not None else "", span=2, fmt=AMOUNT_FORMAT)
     nxt()
-    _xlsx_passage(grid, table.goal)
 
-    header_first = grid.row
+
+def _xlsx_indicators(grid, table) -> None:
+    """The indicator block: its two heading rows, a row per indicator, the 合计 row."""
+    put, nxt = grid.put, grid.next
     put(1, "绩效指标", span=3, bold=True)
     for column, label in ((4, "指标分值"), (5, "指标解释"), (6, "计分标准"), (7, "自评得分"), (8, "备注")):
         put(column, label, rowspan=2, bold=True)
@@ -326,6 +304,40 @@ def department_table_xlsx(evaluation: DepartmentEvaluation, *, finance_results: 
     put(7, table.total_score if table.total_score is not None else "", bold=True)
     put(8, table.total_note, align="left")
     nxt()
+
+
+def department_table_xlsx(evaluation: DepartmentEvaluation, *, finance_results: bool = True) -> bytes:
+    """The same table as the PDF: merged cells, borders, wrapped text, number formats, A4 portrait set-up."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    from evaluations.reports.excel import a4_print_setup, write_cell
+
+    table = build_department_table(_load(evaluation), finance_results=finance_results)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "部门整体支出绩效自评表"
+    for index, width in enumerate(WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    grid = _Grid(ws)
+
+    write_cell(
+        ws,
+        1,
+        1,
+        f"{table.title}（{table.year}年度）",
+        style={"font": Font(name="宋体", size=16, bold=True), "alignment": Alignment(horizontal="center")},
+    )
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=COLUMNS)
+    ws.row_dimensions[1].height = 30
+    grid.row = 2
+
+    _xlsx_budget(grid, table)
+    _xlsx_passage(grid, table.goal)
+
+    header_first = grid.row
+    _xlsx_indicators(grid, table)
     for passage in table.closing:
         _xlsx_passage(grid, passage)
 

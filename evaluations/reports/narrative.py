@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import NamedTuple
 
-from domain import scoring
+from domain import grades, scoring
 from evaluations.reports.project_table import amount_text, points_text, rate_text
 from evaluations.scorecard import Scorecard, budget_totals, build_scorecard
 
@@ -170,7 +170,7 @@ def _figures(project) -> _Figures:
     if claimed_grade:
         grade = claimed_grade
     elif claimed_total is not None:
-        grade = scoring.grade_for(total=claimed_total, thresholds=profile.grade_thresholds)
+        grade = grades.grade_for(total=claimed_total, thresholds=profile.grade_thresholds)
     else:
         grade = card.grade
     return _Figures(

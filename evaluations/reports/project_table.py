@@ -462,6 +462,8 @@ def _xlsx_national(sheet, table: ProjectTable):
 
 
 def _xlsx_sichuan(sheet, table: ProjectTable):
+    """The Sichuan form, cell by cell from top to bottom. Long on purpose: one piece reads against the printed
+    form line by line, and its blocks share the running row (split, each part would need it passed back)."""
     from evaluations.reports.excel import write_cell
 
     put, nxt = sheet.put, sheet.next

@@ -70,17 +70,68 @@ class _Org:
     name: str
 
 
-def _order_key(*, department, unit, sort_order, department_wide, name, pk):
-    """Department by department; inside one, explicit 序号 first, then unit by unit (the department's own first)."""
+def _entry(department, unit, name, sort_order, pk, self_grade, review, *, department_wide: bool):
+    """One row to be, behind its sort key: department by department; inside one, explicit 序号 first, then unit
+    by unit (the department's own first)."""
     within = (
         (0, sort_order, not department_wide, "", "", pk)
         if sort_order is not None
         else (1, 0, not department_wide, unit.pk != department.pk, unit.name, name, pk)
     )
-    return (department.name, department.pk, within)
+    return ((department.name, department.pk, within), department, unit, name, self_grade, review)
 
 
 REVIEW_FIELDS = ("excluded", "status", "grade", "opinion_html")
+
+
+def _sorted_entries(projects, department_evaluations, review_fields) -> list[tuple]:
+    """(sort key, department, unit, name, reported grade, review fields) of every row, in the sheet's order."""
+    organisations = {}
+
+    def org(pk, name):
+        found = organisations.get(pk)
+        if found is None:
+            found = organisations[pk] = _Org(pk, name)
+        return found
+
+    entries = []
+    evaluation_rows = department_evaluations.annotate(
+        reported_grade=reported_grade_sql(profile="fiscal_year__profile__")
+    ).values_list(
+        "pk",
+        "sort_order",
+        "reported_grade",
+        "department_id",
+        "department__name",
+        *(f"review__{field}" for field in review_fields),
+    )
+    for pk, sort_order, reported_grade, dept_pk, dept_name, *review in evaluation_rows:
+        dept = org(dept_pk, dept_name)
+        entries.append(
+            _entry(dept, dept, DEPARTMENT_WIDE_NAME, sort_order, pk, reported_grade, review, department_wide=True)
+        )
+    project_rows = projects.annotate(
+        reported_grade=reported_grade_sql(fields="evaluation__", profile="fiscal_year__profile__")
+    ).values_list(
+        "pk",
+        "name",
+        "sort_order",
+        "unit_id",
+        "unit__name",
+        "unit__kind",
+        "unit__parent_id",
+        "unit__parent__name",
+        "reported_grade",
+        *(f"evaluation__review__{field}" for field in review_fields),
+    )
+    for row in project_rows:
+        pk, name, sort_order, unit_pk, unit_name, unit_kind, parent_pk, parent_name = row[:8]
+        reported_grade, *review = row[8:]
+        unit = org(unit_pk, unit_name)
+        dept = unit if unit_kind == Organisation.Kind.DEPARTMENT else org(parent_pk, parent_name)
+        entries.append(_entry(dept, unit, name, sort_order, pk, reported_grade, review, department_wide=False))
+    entries.sort(key=lambda entry: entry[0])
+    return entries
 
 
 def build_summary(
@@ -102,67 +153,7 @@ def build_summary(
     if department is not None:
         projects = projects.of_department(department)
         department_evaluations = department_evaluations.filter(department=department)
-
-    organisations = {}
-
-    def org(pk, name):
-        found = organisations.get(pk)
-        if found is None:
-            found = organisations[pk] = _Org(pk, name)
-        return found
-
-    entries = []
-    review_fields = REVIEW_FIELDS if finance_results else ()
-    evaluation_rows = department_evaluations.annotate(
-        reported_grade=reported_grade_sql(profile="fiscal_year__profile__")
-    ).values_list(
-        "pk",
-        "sort_order",
-        "reported_grade",
-        "department_id",
-        "department__name",
-        *(f"review__{field}" for field in review_fields),
-    )
-    for pk, sort_order, reported_grade, dept_pk, dept_name, *review in evaluation_rows:
-        dept = org(dept_pk, dept_name)
-        key = _order_key(
-            department=dept,
-            unit=dept,
-            sort_order=sort_order,
-            department_wide=True,
-            name=DEPARTMENT_WIDE_NAME,
-            pk=pk,
-        )
-        entries.append((key, dept, dept, DEPARTMENT_WIDE_NAME, reported_grade, review))
-    project_rows = projects.annotate(
-        reported_grade=reported_grade_sql(fields="evaluation__", profile="fiscal_year__profile__")
-    ).values_list(
-        "pk",
-        "name",
-        "sort_order",
-        "unit_id",
-        "unit__name",
-        "unit__kind",
-        "unit__parent_id",
-        "unit__parent__name",
-        "reported_grade",
-        *(f"evaluation__review__{field}" for field in review_fields),
-    )
-    for row in project_rows:
-        pk, name, sort_order, unit_pk, unit_name, unit_kind, parent_pk, parent_name = row[:8]
-        reported_grade, *review = row[8:]
-        unit = org(unit_pk, unit_name)
-        dept = unit if unit_kind == Organisation.Kind.DEPARTMENT else org(parent_pk, parent_name)
-        key = _order_key(
-            department=dept,
-            unit=unit,
-            sort_order=sort_order,
-            department_wide=False,
-            name=name,
-            pk=pk,
-        )
-        entries.append((key, dept, unit, name, reported_grade, review))
-    entries.sort(key=lambda entry: entry[0])
+    entries = _sorted_entries(projects, department_evaluations, REVIEW_FIELDS if finance_results else ())
 
     rows = []
     for number, (_, dept, unit, name, self_grade, review) in enumerate(entries, start=1):
@@ -369,6 +360,20 @@ def _row_height(cells, widths) -> float:
     return min(MAX_ROW_HEIGHT_PT, lines * LINE_HEIGHT_PT + 4)
 
 
+def _page_setup(ws) -> None:
+    """Column widths, A4 landscape one page wide, the header repeated on every printed page and frozen."""
+    for index, width in enumerate(COLUMN_WIDTHS):
+        ws.set_column(index, index, width)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)  # one page wide, as many long as needed
+    ws.center_horizontally()
+    ws.set_margins(left=0.4, right=0.4)
+    ws.repeat_rows(HEADER_ROW - 1)
+    ws.set_footer("&C第 &P 页 共 &N 页")
+    ws.freeze_panes(HEADER_ROW, 0)
+
+
 def summary_xlsx(sheet: SummarySheet) -> bytes:
     """The same sheet as the PDF: merged title, 部门(单位) line, framed header frozen and printed on every page.
 
@@ -399,17 +404,7 @@ def summary_xlsx(sheet: SummarySheet) -> bytes:
         # 序号, 自评结果 and 财政抽查审核结果 are centred; names and the opinion read from the left.
         column_formats = (centred, left, left, left, centred, centred, left)
 
-        for index, width in enumerate(COLUMN_WIDTHS):
-            ws.set_column(index, index, width)
-        ws.set_landscape()
-        ws.set_paper(9)  # A4
-        ws.fit_to_pages(1, 0)  # one page wide, as many long as needed
-        ws.center_horizontally()
-        ws.set_margins(left=0.4, right=0.4)
-        ws.repeat_rows(HEADER_ROW - 1)
-        ws.set_footer("&C第 &P 页 共 &N 页")
-        ws.freeze_panes(HEADER_ROW, 0)
-
+        _page_setup(ws)
         last_column = len(sheet.headers) - 1
         ws.set_row(TITLE_ROW - 1, 30)
         ws.merge_range(TITLE_ROW - 1, 0, TITLE_ROW - 1, last_column, safe_text(sheet.title), title)

@@ -14,7 +14,7 @@ from budgets.models import Project
 from budgets.scopes import fiscal_years_visible_to
 from evaluations.models import DepartmentEvaluation, ReportExport
 from evaluations.reports.exports import export_request, export_retry
-from evaluations.workflow.services import WorkflowError
+from evaluations.workflow.actions import perform
 from policy.access import can, department_scope, get_object_for_user, require, sees_finance_results
 
 CONTENT_TYPES = {
@@ -171,12 +171,7 @@ def export_download(request, pk):
 @require_POST
 def export_retry_view(request, pk):
     export = get_object_or_404(_own_exports(request.user), pk=pk)
-    try:
-        export_retry(export=export, actor=request.user)
-    except WorkflowError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, "已重新开始生成。")
+    perform(request, export_retry, "已重新开始生成。", export=export)
     return redirect("reports:exports")
 
 
@@ -187,6 +182,26 @@ MAX_SECTION_CHARS = 20_000
 
 def _posted_texts(request, count):
     return [request.POST.get(f"section-{n}", "")[:MAX_SECTION_CHARS] for n in range(count)]
+
+
+def _narrative_page(request, report, render_pdf, filename: str, heading: str, back: str, *, may_save: bool = False):
+    """A narrative report as read: its PDF (``?format=pdf``, drawn by ``render_pdf``) or the page that edits it."""
+    from evaluations.reports import narrative
+
+    if request.GET.get("format") == "pdf":
+        return _download(render_pdf(report), "pdf", filename)
+    return render(
+        request,
+        "reports/narrative_edit.html",
+        {
+            "report": report,
+            "heading": heading,
+            "back": back,
+            "sections": [(n, narrative.section_text(s)) for n, s in enumerate(report.sections)],
+            "placeholders": report.placeholders,
+            "may_save": may_save,
+        },
+    )
 
 
 @login_required
@@ -216,20 +231,9 @@ def project_report(request, pk):
             messages.success(request, "自评报告已保存。")
             return redirect("reports:project_report", pk=project.pk)
         return _download(narrative.render_project_report(edited), "pdf", filename)
-    if request.GET.get("format") == "pdf":
-        return _download(narrative.render_project_report(report), "pdf", filename)
-    return render(
-        request,
-        "reports/narrative_edit.html",
-        {
-            "report": report,
-            "heading": f"{project.name} · 项目支出绩效自评报告",
-            "back": reverse("budgets:project_detail", args=[project.pk]),
-            "sections": [(n, narrative.section_text(s)) for n, s in enumerate(report.sections)],
-            "placeholders": report.placeholders,
-            "may_save": may_edit,
-        },
-    )
+    heading = f"{project.name} · 项目支出绩效自评报告"
+    back = reverse("budgets:project_detail", args=[project.pk])
+    return _narrative_page(request, report, narrative.render_project_report, filename, heading, back, may_save=may_edit)
 
 
 @login_required
@@ -252,17 +256,7 @@ def department_statement(request, year, department_pk):
     if request.method == "POST":
         edited = narrative.with_texts(statement, _posted_texts(request, len(statement.sections)))
         return _download(narrative.render_department_statement(edited), "pdf", filename)
-    if request.GET.get("format") == "pdf":
-        return _download(narrative.render_department_statement(statement), "pdf", filename)
-    return render(
-        request,
-        "reports/narrative_edit.html",
-        {
-            "report": statement,
-            "heading": f"{department.name} · {statement.title}",
-            "back": reverse("department:list"),
-            "sections": [(n, narrative.section_text(s)) for n, s in enumerate(statement.sections)],
-            "placeholders": statement.placeholders,
-            "may_save": False,
-        },
+    heading = f"{department.name} · {statement.title}"
+    return _narrative_page(
+        request, statement, narrative.render_department_statement, filename, heading, reverse("department:list")
     )

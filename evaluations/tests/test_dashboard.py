@@ -48,7 +48,7 @@ from evaluations.dashboard.figures import (
 )
 from evaluations.demo import load_demo
 from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation
-from evaluations.quality.checks import PROJECT_RULE_LABELS
+from evaluations.quality.findings import PROJECT_RULE_LABELS
 from evaluations.tests.factories import (
     BudgetLineFactory,
     DepartmentEvaluationFactory,

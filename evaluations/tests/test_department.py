@@ -14,8 +14,6 @@ from budgets.models import RuleProfile
 from evaluations.department_wide.forms import DepartmentEditForm
 from evaluations.department_wide.services import (
     DepartmentSubmissionRefused,
-    StaleEditError,
-    WorkflowError,
     department_evaluation_approve,
     department_evaluation_recalculate,
     department_evaluation_return,
@@ -38,6 +36,7 @@ from evaluations.tests.factories import (
     IndicatorFactory,
     ProjectFactory,
 )
+from evaluations.workflow.services import StaleEditError, WorkflowError
 
 Status = DepartmentEvaluation.Status
 

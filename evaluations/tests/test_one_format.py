@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from domain import formatting
 from evaluations.finance_review.services import draft_opinion
-from evaluations.quality.checks import project_findings
+from evaluations.quality.engine import project_findings
 from evaluations.reports.project_table import project_table_pdf, project_table_xlsx
 from evaluations.scorecard import build_scorecard
 from evaluations.tests.factories import BudgetLineFactory, ProjectEvaluationFactory, ProjectFactory
@@ -79,7 +79,7 @@ def test_579_825_wan_prints_579_83_on_the_page_in_the_pdf_and_excel_in_a_finding
 def test_a_stated_total_without_a_stated_grade_reports_that_totals_grade_everywhere(client, cast, org, year, project):
     """Stated 92.00 and no grade, computed 良: 优 on the list, the table, the summary sheet and the dashboard.
 
-    Before the one rule (scoring.reported_grade) the list, the page, the summary and the dashboard showed the
+    Before the one rule (domain.grades.reported_grade) the list, the page, the summary and the dashboard showed the
     computed 良 while the department table graded the stated total.
     """
     from evaluations.dashboard.figures import grade_distribution

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from accounts.models import Organisation, User
 from budgets.models import FiscalYear, Project
 from evaluations.demo import load_demo
-from evaluations.quality.checks import findings_for
+from evaluations.quality.engine import findings_for
 from indicators.models import Indicator
 
 pytestmark = pytest.mark.django_db

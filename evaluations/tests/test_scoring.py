@@ -2,7 +2,26 @@ from decimal import ROUND_DOWN, Decimal
 
 import pytest
 
+from domain.decimals import round2
+from domain.department_formulas import (
+    dept_budget_completion,
+    dept_goal_achievement,
+)
+from domain.grades import grade_for, self_evaluation_accuracy_deduction, self_evaluation_difference
 from domain.scoring import (
+    Band,
+    BudgetResult,
+    IndicatorResult,
+    adjustment_rate,
+    budget_score,
+    execution_rate,
+    indicator_score,
+    is_adjusted,
+    qualitative_band,
+    qualitative_label_for,
+    total_score,
+)
+from domain.signs import (
     LABEL_ACHIEVED,
     LABEL_NOT_ACHIEVED,
     LABEL_PARTIAL,
@@ -14,34 +33,7 @@ from domain.scoring import (
     SIGN_LE,
     SIGN_LT,
     SIGN_QUALITATIVE,
-    Band,
-    BudgetResult,
-    IndicatorResult,
-    Problem,
-    WeightLine,
-    adjustment_rate,
-    budget_score,
-    check_claimed_indicator_score,
-    check_indicator_total,
-    check_weight_rollup,
-    dept_budget_completion,
-    dept_compilation_accuracy,
-    dept_dynamic_adjustment,
-    dept_execution_progress,
-    dept_expenditure_control,
-    dept_goal_achievement,
-    dept_violations,
-    execution_rate,
-    grade_for,
-    indicator_score,
-    is_adjusted,
     normalise_sign,
-    qualitative_band,
-    qualitative_label_for,
-    round2,
-    self_evaluation_accuracy_deduction,
-    self_evaluation_difference,
-    total_score,
 )
 
 W = Decimal(20)
@@ -411,137 +403,6 @@ def test_qualitative_band_refuses_an_unknown_label():
         qualitative_band(label="达成预期指标", weight=W)
 
 
-# claimed scores
-
-
-def check(claimed, *, sign=SIGN_GE, computed=None, label=None, reason=""):
-    return check_claimed_indicator_score(
-        sign=sign,
-        weight=W,
-        claimed=None if claimed is None else Decimal(claimed),
-        computed=computed,
-        label=label,
-        deviation_reason=reason,
-    )
-
-
-def test_claimed_full_score_that_matches_the_computed_one_has_no_problem():
-    assert check("20", computed=scored(SIGN_GE, "100", "100")) == []
-
-
-def test_claimed_score_missing():
-    assert check(None, computed=scored(SIGN_GE, "100", "100")) == [
-        Problem("score_missing", "未填写得分（分值 20.00 分）")
-    ]
-
-
-@pytest.mark.parametrize("claimed", ["25", "-1"])
-def test_claimed_score_out_of_range_is_reported_alone(claimed):
-    assert check(claimed, computed=scored(SIGN_GE, "100", "100")) == [
-        Problem("score_out_of_range", f"得分 {Decimal(claimed):.2f} 分超出范围，应在 0 至 20.00 分之间")
-    ]
-
-
-def test_claimed_qualitative_score_needs_a_label():
-    assert check("20", sign=SIGN_QUALITATIVE) == [Problem("label_missing", "定性指标未选择完成情况")]
-
-
-def test_claimed_qualitative_label_must_be_an_official_one():
-    assert check("20", sign=SIGN_QUALITATIVE, label="达成预期指标") == [
-        Problem(
-            "label_unknown",
-            "无法识别的定性指标完成情况“达成预期指标”，应为："
-            "达成年度指标、部分达成年度指标并具有一定效果、未达成年度指标且效果较差",
-        )
-    ]
-
-
-def test_claimed_qualitative_score_outside_its_band_names_the_band():
-    problems = check("15", sign=SIGN_QUALITATIVE, label=LABEL_ACHIEVED, reason="宣传不足")
-
-    assert problems == [
-        Problem("score_outside_band", "得分 15.00 分与“达成年度指标”不符，应在 16.00 至 20.00 分之间"),
-    ]
-
-
-def test_claimed_qualitative_score_at_the_top_of_a_half_open_band_is_refused():
-    problems = check("16", sign=SIGN_QUALITATIVE, label=LABEL_PARTIAL, reason="宣传不足")
-
-    assert problems == [
-        Problem(
-            "score_outside_band",
-            "得分 16.00 分与“部分达成年度指标并具有一定效果”不符，应在 12.00 至 16.00 分之间（不含 16.00 分）",
-        )
-    ]
-
-
-def test_claimed_qualitative_score_inside_its_band_with_a_reason_is_accepted():
-    assert check("17", sign=SIGN_QUALITATIVE, label=LABEL_ACHIEVED, reason="宣传不足") == []
-
-
-def test_claimed_qualitative_score_below_weight_needs_a_reason():
-    assert check("17", sign=SIGN_QUALITATIVE, label=LABEL_ACHIEVED) == [
-        Problem("deviation_reason_required", "得分 17.00 分低于分值 20.00 分，须填写偏差原因分析及改进措施")
-    ]
-
-
-def test_claimed_score_above_the_computed_one_is_refused():
-    problems = check("18", computed=scored(SIGN_GE, "100", "75"), reason="部分对象未申报")
-
-    assert problems == [Problem("score_above_computed", "得分 18.00 分高于按完成值计算的 15.00 分")]
-
-
-def test_claimed_score_below_the_computed_one_is_refused_without_over_achievement():
-    problems = check("14", computed=scored(SIGN_GE, "100", "75"), reason="从严打分")
-
-    assert problems == [
-        Problem(
-            "score_below_computed_without_reason",
-            "得分 14.00 分低于按完成值计算的 15.00 分，只有完成值高于指标值较多时才可调减",
-        )
-    ]
-
-
-def test_claimed_score_lowered_for_over_achievement_with_a_reason_is_accepted():
-    assert check("16", computed=scored(SIGN_GE, "100", "150"), reason="目标设置过低") == []
-
-
-def test_claimed_score_lowered_for_over_achievement_without_a_reason_is_refused():
-    problems = check("16", computed=scored(SIGN_GE, "100", "150"), reason="  ")
-
-    assert problems == [
-        Problem(
-            "score_below_computed_without_reason",
-            "得分 16.00 分低于按完成值计算的 20.00 分，须填写偏差原因",
-        ),
-        Problem(
-            "deviation_reason_required",
-            "得分 16.00 分低于分值 20.00 分；完成值高于指标值较多（完成率 150.00%），须填写偏差原因分析及改进措施",
-        ),
-    ]
-
-
-def test_over_achievement_at_full_score_still_needs_a_reason():
-    assert check("20", computed=scored(SIGN_GE, "100", "150")) == [
-        Problem(
-            "deviation_reason_required",
-            "完成值高于指标值较多（完成率 150.00%），须填写偏差原因分析及改进措施",
-        )
-    ]
-
-
-def test_claimed_score_equal_to_a_computed_score_below_weight_needs_a_reason():
-    assert check("15", computed=scored(SIGN_GE, "100", "75")) == [
-        Problem("deviation_reason_required", "得分 15.00 分低于分值 20.00 分，须填写偏差原因分析及改进措施")
-    ]
-
-
-def test_claimed_score_of_a_non_numeric_indicator_is_only_checked_for_its_reason():
-    computed = indicator_score(sign=SIGN_GE, weight=W, target=None, actual=Decimal(3))
-
-    assert check("12", computed=computed, reason="数据缺失") == []
-
-
 # total and grade
 
 
@@ -581,109 +442,6 @@ def test_grade_by_an_80_70_60_profile(total, expected):
     thresholds = {"优": Decimal(80), "良": Decimal(70), "中": Decimal(60)}
 
     assert grade_for(total=Decimal(total), thresholds=thresholds) == expected
-
-
-# weight roll-up
-
-NATIONAL = {"产出指标": Decimal(50), "效益指标": Decimal(30), "满意度指标": Decimal(10)}
-
-
-def lines(*rows):
-    return [WeightLine(l1, l2, None if weight is None else Decimal(weight)) for l1, l2, weight in rows]
-
-
-NATIONAL_LINES = lines(
-    ("产出指标", "数量指标", "30"),
-    ("产出指标", "质量指标", "20"),
-    ("效益指标", "社会效益指标", "30"),
-    ("满意度指标", "服务对象满意度指标", "10"),
-)
-
-
-def test_weight_rollup_of_a_national_project_has_no_problem():
-    assert check_weight_rollup(budget_weight=Decimal(10), level1_weights=NATIONAL, lines=NATIONAL_LINES) == []
-
-
-def test_weight_rollup_of_seed_004_talent_fund_with_cost_as_level1_has_no_problem():
-    level1_weights = {
-        "产出指标": Decimal(50),
-        "效益指标": Decimal(20),
-        "满意度指标": Decimal(10),
-        "成本指标": Decimal(10),
-    }
-    talent = lines(
-        ("产出指标", "数量指标", "20"),
-        ("产出指标", "质量指标", "10"),
-        ("产出指标", "时效指标", "20"),
-        ("效益指标", "可持续影响指标", "20"),
-        ("满意度指标", "满意度指标", "10"),
-        ("成本指标", "经济成本指标", "10"),
-    )
-
-    problems = check_weight_rollup(budget_weight=Decimal(10), level1_weights=level1_weights, lines=talent)
-
-    assert problems == []
-
-
-def test_weight_rollup_reports_a_profile_that_does_not_add_up():
-    level1_weights = {**NATIONAL, "产出指标": Decimal(45)}
-    rows = lines(
-        ("产出指标", "数量指标", "45"),
-        ("效益指标", "社会效益指标", "30"),
-        ("满意度指标", "服务对象满意度指标", "10"),
-    )
-
-    assert check_weight_rollup(budget_weight=Decimal(10), level1_weights=level1_weights, lines=rows) == [
-        Problem(
-            "profile_total_mismatch",
-            "预算执行分值 10.00 分与一级指标分值合计 85.00 分之和为 95.00 分，应为 100.00 分",
-        )
-    ]
-
-
-def test_weight_rollup_reports_each_level1_that_does_not_add_up_even_without_lines():
-    rows = lines(
-        ("产出指标", "数量指标", "45"),
-        ("产出指标", "质量指标", None),
-        ("效益指标", "社会效益指标", "30"),
-    )
-
-    assert check_weight_rollup(budget_weight=Decimal(10), level1_weights=NATIONAL, lines=rows) == [
-        Problem("level1_weight_mismatch", "产出指标的三级指标分值合计 45.00 分，应为 50.00 分"),
-        Problem("level1_weight_mismatch", "满意度指标的三级指标分值合计 0.00 分，应为 10.00 分"),
-    ]
-
-
-def test_weight_rollup_reports_lines_under_an_unknown_level1_once():
-    rows = [*NATIONAL_LINES, *lines(("成本指标", "经济成本指标", "4"), ("成本指标", "社会成本指标", "6"))]
-
-    assert check_weight_rollup(budget_weight=Decimal(10), level1_weights=NATIONAL, lines=rows) == [
-        Problem("unknown_level1", "一级指标“成本指标”不在本年度规则中，其三级指标分值合计 10.00 分")
-    ]
-
-
-def test_weight_rollup_checks_level2_only_when_given():
-    level2_weights = {
-        ("产出指标", "数量指标"): Decimal(25),
-        ("产出指标", "质量指标"): Decimal(25),
-        ("效益指标", "社会效益指标"): Decimal(30),
-    }
-
-    problems = check_weight_rollup(
-        budget_weight=Decimal(10),
-        level1_weights=NATIONAL,
-        lines=NATIONAL_LINES,
-        level2_weights=level2_weights,
-    )
-
-    assert problems == [
-        Problem("level2_weight_mismatch", "产出指标—数量指标的三级指标分值合计 30.00 分，应为 25.00 分"),
-        Problem("level2_weight_mismatch", "产出指标—质量指标的三级指标分值合计 20.00 分，应为 25.00 分"),
-        Problem(
-            "unknown_level2",
-            "二级指标“满意度指标—服务对象满意度指标”不在本年度规则中，其三级指标分值合计 10.00 分",
-        ),
-    ]
 
 
 # self-evaluation accuracy (SPEC §5.4)
@@ -730,108 +488,6 @@ def test_self_evaluation_accuracy_deduction_against_a_zero_reviewer_score(self_t
     assert deduction == Decimal(expected)
 
 
-# department-wide formulas (SPEC §7, seed 004)
-
-
-@pytest.mark.parametrize(
-    ("achieved", "total", "expected"),
-    [(3, 4, "7.50"), (2, 3, "6.67"), (0, 5, "0"), (0, 0, "10")],
-)
-def test_dept_goal_achievement_is_the_share_of_quantity_indicators_achieved(achieved, total, expected):
-    assert dept_goal_achievement(achieved=achieved, total=total) == Decimal(expected)
-
-
-def test_dept_goal_achievement_refuses_more_achieved_than_counted():
-    with pytest.raises(ValueError, match="不能多于"):
-        dept_goal_achievement(achieved=5, total=4)
-
-
-@pytest.mark.parametrize(
-    ("adjustment", "initial", "expected"),
-    [
-        ("0", "978.11", "10"),
-        ("2", "100", "8.00"),
-        ("5", "100", "5.00"),
-        ("-5", "100", "5.00"),
-        ("10", "100", "0.00"),
-        ("10.01", "100", "0"),
-        ("0", "0", "10"),
-        ("1", "0", "0"),
-    ],
-)
-def test_dept_compilation_accuracy_loses_everything_at_a_tenth_adjusted(adjustment, initial, expected):
-    result = dept_compilation_accuracy(adjustment_amount=Decimal(adjustment), initial_budget=Decimal(initial))
-
-    assert result == Decimal(expected)
-
-
-@pytest.mark.parametrize(
-    ("deviation", "expected"),
-    [("0", "10"), ("0.10", "10"), ("-0.10", "10"), ("0.1001", "5"), ("0.20", "5"), ("0.2001", "0")],
-)
-def test_dept_expenditure_control_by_deviation_band(deviation, expected):
-    assert dept_expenditure_control(deviation=Decimal(deviation)) == Decimal(expected)
-
-
-@pytest.mark.parametrize(
-    ("cancelled", "written_off", "expected"),
-    [
-        ("30", "10", "7.50"),
-        ("0", "5", "5.00"),
-        ("0", "10", "0.00"),
-        ("0", "11", "0"),
-        ("0", "0", "10"),
-        ("5", "0", "10"),
-    ],
-)
-def test_dept_dynamic_adjustment_in_each_case(cancelled, written_off, expected):
-    result = dept_dynamic_adjustment(
-        cancelled=Decimal(cancelled), written_off=Decimal(written_off), annual_budget=Decimal(100)
-    )
-
-    assert result == Decimal(expected)
-
-
-def test_dept_dynamic_adjustment_gives_nothing_for_write_offs_without_a_budget():
-    result = dept_dynamic_adjustment(cancelled=Decimal(0), written_off=Decimal(1), annual_budget=Decimal(0))
-
-    assert result == Decimal(0)
-
-
-@pytest.mark.parametrize(
-    ("june", "september", "november", "expected"),
-    [
-        ("0.40", "0.675", "0.825", "10.00"),
-        ("0.55", "0.80", "0.95", "10.00"),
-        ("0.20", "0", "0", "1.50"),
-        ("0.20", "0.675", "0.825", "8.50"),
-        ("0.40", "0.54", "0.80", "9.11"),
-        ("0", "0", "0", "0.00"),
-    ],
-)
-def test_dept_execution_progress_is_3_4_3_at_target_and_pro_rata_below(june, september, november, expected):
-    result = dept_execution_progress(
-        june=Decimal(june),
-        september=Decimal(september),
-        november=Decimal(november),
-    )
-
-    assert result == Decimal(expected)
-
-
-@pytest.mark.parametrize(
-    ("december", "expected"),
-    [("1", "10"), ("1.05", "10"), ("0.9692", "9.69"), ("0", "0")],
-)
-def test_dept_budget_completion_is_pro_rata_to_december_execution(december, expected):
-    assert dept_budget_completion(december=Decimal(december)) == Decimal(expected)
-
-
-@pytest.mark.parametrize(("findings", "expected"), [(0, "10"), (3, "8.50"), (20, "0"), (25, "0")])
-def test_dept_violations_cost_half_a_point_each_down_to_zero(findings, expected):
-    assert dept_violations(findings=findings) == Decimal(expected)
-
-
 # floats are refused
 
 
@@ -853,19 +509,3 @@ def test_dept_violations_cost_half_a_point_each_down_to_zero(findings, expected)
 def test_float_input_is_refused(call):
     with pytest.raises(TypeError):
         call()
-
-
-def test_indicator_total_passes_when_the_weights_fill_what_the_budget_leaves():
-    lines = [WeightLine("产出指标", "数量指标", Decimal(50)), WeightLine("成本指标", "经济成本指标", Decimal(40))]
-
-    assert check_indicator_total(budget_weight=Decimal(10), lines=lines) == []
-
-
-def test_indicator_total_names_both_sums_when_they_differ():
-    lines = [WeightLine("产出指标", "数量指标", Decimal(50)), WeightLine("成本指标", "经济成本指标", None)]
-
-    assert check_indicator_total(budget_weight=Decimal(10), lines=lines) == [
-        Problem(
-            "indicator_total_mismatch", "三级指标分值合计 50.00 分，应为 90.00 分（总分 100.00 分减预算执行 10.00 分）"
-        )
-    ]

@@ -3,13 +3,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.scoring import (
-    GRADE_EXCELLENT,
-    GRADE_FAIR,
-    GRADE_GOOD,
-    GRADE_POOR,
-    QUALITATIVE_LABELS,
-    budget_score,
+from domain.department_formulas import (
     dept_budget_completion,
     dept_compilation_accuracy,
     dept_dynamic_adjustment,
@@ -17,13 +11,17 @@ from domain.scoring import (
     dept_expenditure_control,
     dept_goal_achievement,
     dept_violations,
-    grade_for,
-    indicator_score,
-    qualitative_band,
-    qualitative_label_for,
-    self_evaluation_accuracy_deduction,
-    total_score,
 )
+from domain.grades import (
+    GRADE_EXCELLENT,
+    GRADE_FAIR,
+    GRADE_GOOD,
+    GRADE_POOR,
+    grade_for,
+    self_evaluation_accuracy_deduction,
+)
+from domain.scoring import budget_score, indicator_score, qualitative_band, qualitative_label_for, total_score
+from domain.signs import QUALITATIVE_LABELS
 
 
 def decimals(low, high, places):

@@ -20,9 +20,8 @@ from evaluations.models import (
     FinanceReview,
     ProjectEvaluation,
 )
-from evaluations.workflow.services import WorkflowError
+from evaluations.workflow.services import WorkflowError, require_permission, required_reason
 from history.context import acting_as
-from policy.access import can
 from policy.locks import year_unlocked
 
 Status = ProjectEvaluation.Status
@@ -91,11 +90,6 @@ def open_items(fiscal_year: FiscalYear) -> OpenItems:
     )
 
 
-def _require(actor, perm, fiscal_year, message):
-    if not can(actor, perm, fiscal_year):
-        raise WorkflowError(message)
-
-
 def _locked_year(fiscal_year: FiscalYear) -> FiscalYear:
     return FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
 
@@ -120,7 +114,8 @@ def fiscal_year_close(*, fiscal_year: FiscalYear, actor) -> FiscalYear:
 
     Side effects: FiscalYear.status → 财政审核中, a history row for the year.
     """
-    _require(actor, "evaluations.act_for_year", fiscal_year, "只有本财政局的财政审核员可以结束填报阶段。")
+    refusal = "只有本财政局的财政审核员可以结束填报阶段。"
+    require_permission(actor, "evaluations.act_for_year", fiscal_year, refusal, name_locked_year=False)
     year = _locked_year(fiscal_year)
     if year.status != FiscalYear.Status.OPEN:
         raise WorkflowError(f"该年度当前为“{year.get_status_display()}”，不能结束填报阶段。")
@@ -137,7 +132,8 @@ def fiscal_year_finalise(*, fiscal_year: FiscalYear, actor) -> FiscalYear:
     department-wide, one transition record each), open reviews → 未完成, FiscalYear.status → 已定稿. A year
     without a sample (an imported past year) may be finalised; the confirmation page says so.
     """
-    _require(actor, "evaluations.act_for_year", fiscal_year, "只有本财政局的财政审核员可以定稿。")
+    refusal = "只有本财政局的财政审核员可以定稿。"
+    require_permission(actor, "evaluations.act_for_year", fiscal_year, refusal, name_locked_year=False)
     year = _locked_year(fiscal_year)
     if year.status not in (FiscalYear.Status.OPEN, FiscalYear.Status.CLOSED):
         raise WorkflowError(f"该年度当前为“{year.get_status_display()}”，不能定稿。")
@@ -159,7 +155,8 @@ def fiscal_year_publish(*, fiscal_year: FiscalYear, actor) -> FiscalYear:
     Side effects: approved or spot-checked evaluations and approved department-wide evaluations → 已公开 with
     one transition record each; FiscalYear.status → 已公开.
     """
-    _require(actor, "evaluations.act_for_year", fiscal_year, "只有本财政局的财政审核员可以公开已定稿的年度。")
+    refusal = "只有本财政局的财政审核员可以公开已定稿的年度。"
+    require_permission(actor, "evaluations.act_for_year", fiscal_year, refusal, name_locked_year=False)
     year = _locked_year(fiscal_year)
     if year.status != FiscalYear.Status.FINALISED:
         raise WorkflowError("请先定稿，再公开。")
@@ -192,10 +189,9 @@ def fiscal_year_reopen(*, fiscal_year: FiscalYear, actor, reason: str) -> Fiscal
     record each, the reason as comment), reviews marked 未完成 are open again, FiscalYear.status → 财政审核中
     with a history row carrying the reason. Finance results are hidden again from units and departments.
     """
-    _require(actor, "evaluations.act_for_year", fiscal_year, "只有本财政局的财政审核员可以重新打开已定稿的年度。")
-    reason = (reason or "").strip()
-    if not reason:
-        raise WorkflowError("重新打开年度须说明原因。")
+    refusal = "只有本财政局的财政审核员可以重新打开已定稿的年度。"
+    require_permission(actor, "evaluations.act_for_year", fiscal_year, refusal, name_locked_year=False)
+    reason = required_reason(reason, "重新打开年度须说明原因。")
     year = _locked_year(fiscal_year)
     if year.status not in FiscalYear.LOCKED:
         raise WorkflowError(f"该年度当前为“{year.get_status_display()}”，无需重新打开。")

@@ -12,7 +12,7 @@ from evaluations.models import EvaluationTransition, ProjectEvaluation
 from evaluations.quality.validation import submission_problems
 from evaluations.scorecard import build_scorecard
 from policy.access import can
-from policy.locks import YearLocked, checked_once
+from policy.locks import YearLocked, checked_once, year_of
 
 Status = ProjectEvaluation.Status
 
@@ -21,11 +21,21 @@ class WorkflowError(Exception):
     """A refused transition; ``str(error)`` is the Chinese message for the user."""
 
 
-class StaleActionError(WorkflowError):
-    """Refused because the record changed after the page the actor acted from was loaded (SPEC §13)."""
+class StaleEditError(WorkflowError):
+    """Refused because the record changed after the page the actor read was loaded (SPEC §13).
 
-    def __init__(self, what: str = "该记录"):
-        super().__init__(f"未执行：在您打开页面之后，{what}已被修改。请刷新页面，查看最新内容后再操作。")
+    ``str(error)`` is the Chinese message the raiser wrote (stale_action_message for an action from an old
+    page); ``current`` is the record as now saved, when the raiser has it (to show the user what changed).
+    """
+
+    def __init__(self, message: str, current=None):
+        self.current = current
+        super().__init__(message)
+
+
+def stale_action_message(what: str = "该记录") -> str:
+    """The refusal of an action (approve, return, complete …) taken from a page older than ``what``."""
+    return f"未执行：在您打开页面之后，{what}已被修改。请刷新页面，查看最新内容后再操作。"
 
 
 def require_year_unlocked(fiscal_year_id: int) -> None:
@@ -33,6 +43,28 @@ def require_year_unlocked(fiscal_year_id: int) -> None:
     year = FiscalYear.objects.get(pk=fiscal_year_id)
     if year.status in FiscalYear.LOCKED:
         raise WorkflowError(str(YearLocked(year)))
+
+
+def required_reason(reason: str | None, message: str) -> str:
+    """``reason`` trimmed; refused with WorkflowError(``message``) when nothing is left (a return, a reopening …)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError(message)
+    return reason
+
+
+def require_permission(actor, perm: str, obj, message: str, *, name_locked_year: bool = True) -> None:
+    """Refuse with WorkflowError(``message``) unless ``actor`` holds ``perm`` on ``obj``.
+
+    When the refusal may come from the year's lock (``name_locked_year``, the default), a locked year is named
+    as the reason before the role is. Pass ``name_locked_year=False`` where that would mislead: steps that
+    need a locked year (reopening) or that judge the year's state themselves.
+    """
+    if not can(actor, perm, obj):
+        year = year_of(obj) if name_locked_year else None
+        if year is not None:
+            require_year_unlocked(year.pk)
+        raise WorkflowError(message)
 
 
 class SubmissionRefused(WorkflowError):
@@ -103,13 +135,13 @@ def _transition(*, evaluation, actor, allowed_from, to_status, comment="", apply
 
     The row is locked and re-read first, so the check sees the committed state and two people acting at once
     cannot both move it; nothing is written, in memory or in the database, when the move is refused.
-    ``version`` is the project's version the actor saw; a move from an older page raises StaleActionError.
+    ``version`` is the project's version the actor saw; a move from an older page raises StaleEditError.
     """
     with transaction.atomic():
         locked = ProjectEvaluation.objects.select_for_update().select_related("project").get(pk=evaluation.pk)
         require_year_unlocked(locked.project.fiscal_year_id)
         if version is not None and locked.project.version != version:
-            raise StaleActionError("该项目的自评内容")
+            raise StaleEditError(stale_action_message("该项目的自评内容"))
         if locked.status not in allowed_from:
             allowed = "、".join(str(Status(s).label) for s in allowed_from)
             raise WorkflowError(f"当前状态为“{locked.get_status_display()}”，不能执行此操作（仅限“{allowed}”状态）。")
@@ -124,20 +156,14 @@ def _transition(*, evaluation, actor, allowed_from, to_status, comment="", apply
     return evaluation
 
 
-def _require(actor, perm, evaluation, message):
-    """Refuse unless ``actor`` holds ``perm``; a locked year is named as the reason before the role is."""
-    if not can(actor, perm, evaluation):
-        require_year_unlocked(evaluation.project.fiscal_year_id)
-        raise WorkflowError(message)
-
-
 def evaluation_submit(*, evaluation: ProjectEvaluation, actor) -> ProjectEvaluation:
     """Submit a draft or returned self-evaluation to the department, if it passes the rules of SPEC §5.
 
     Side effects: status → 已提交, submitted_at set, totals recomputed, audit record written. Raises
     SubmissionRefused (nothing written) when evaluations.quality.validation finds problems.
     """
-    _require(actor, "evaluations.submit_projectevaluation", evaluation, "只有本单位的填报人可以提交该项目的自评。")
+    refusal = "只有本单位的填报人可以提交该项目的自评。"
+    require_permission(actor, "evaluations.submit_projectevaluation", evaluation, refusal)
 
     def apply(locked):
         problems = submission_problems(locked.project)
@@ -156,33 +182,38 @@ def evaluation_submit(*, evaluation: ProjectEvaluation, actor) -> ProjectEvaluat
     )
 
 
-def evaluation_return(
-    *, evaluation: ProjectEvaluation, actor, reason: str, version: int | None = None
-) -> ProjectEvaluation:
-    """Return a submitted self-evaluation to its unit with the department's reason.
-
-    ``version``: the project version the reviewer's page showed (StaleActionError when it changed since).
-
-    Side effects: status → 已退回, return_reason stored, audit record written.
-    """
-    _require(actor, "evaluations.return_projectevaluation", evaluation, "只有主管部门审核人可以退回本部门单位的自评。")
-    reason = (reason or "").strip()
-    if not reason:
-        raise WorkflowError("退回时必须填写退回原因。")
+def _decide(evaluation, actor, to_status, comment: str, version: int | None, **fields) -> ProjectEvaluation:
+    """The department's decision on a submitted self-evaluation: to ``to_status``, storing ``fields`` with it."""
 
     def apply(locked):
-        locked.return_reason = reason
-        return ["return_reason"]
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        return list(fields)
 
     return _transition(
         evaluation=evaluation,
         actor=actor,
         allowed_from=(Status.SUBMITTED,),
-        to_status=Status.RETURNED,
-        comment=reason,
+        to_status=to_status,
+        comment=comment,
         apply=apply,
         version=version,
     )
+
+
+def evaluation_return(
+    *, evaluation: ProjectEvaluation, actor, reason: str, version: int | None = None
+) -> ProjectEvaluation:
+    """Return a submitted self-evaluation to its unit with the department's reason.
+
+    ``version``: the project version the reviewer's page showed (StaleEditError when it changed since).
+
+    Side effects: status → 已退回, return_reason stored, audit record written.
+    """
+    refusal = "只有主管部门审核人可以退回本部门单位的自评。"
+    require_permission(actor, "evaluations.return_projectevaluation", evaluation, refusal)
+    reason = required_reason(reason, "退回时必须填写退回原因。")
+    return _decide(evaluation, actor, Status.RETURNED, reason, version, return_reason=reason)
 
 
 def evaluation_approve(
@@ -190,25 +221,13 @@ def evaluation_approve(
 ) -> ProjectEvaluation:
     """Approve a submitted self-evaluation on behalf of the department.
 
-    ``version``: the project version the reviewer's page showed (StaleActionError when it changed since).
+    ``version``: the project version the reviewer's page showed (StaleEditError when it changed since).
 
     Side effects: status → 部门已审核, approved_at set, audit record written.
     """
-    _require(actor, "evaluations.approve_projectevaluation", evaluation, "只有主管部门审核人可以审核本部门单位的自评。")
-
-    def apply(locked):
-        locked.approved_at = timezone.now()
-        return ["approved_at"]
-
-    return _transition(
-        evaluation=evaluation,
-        actor=actor,
-        allowed_from=(Status.SUBMITTED,),
-        to_status=Status.APPROVED,
-        comment=comment.strip(),
-        apply=apply,
-        version=version,
-    )
+    refusal = "只有主管部门审核人可以审核本部门单位的自评。"
+    require_permission(actor, "evaluations.approve_projectevaluation", evaluation, refusal)
+    return _decide(evaluation, actor, Status.APPROVED, comment.strip(), version, approved_at=timezone.now())
 
 
 def evaluation_mark_spot_checked(*, evaluation: ProjectEvaluation, actor, comment: str = "") -> ProjectEvaluation:
@@ -216,7 +235,8 @@ def evaluation_mark_spot_checked(*, evaluation: ProjectEvaluation, actor, commen
 
     Side effects: status → 财政已抽查, audit record written.
     """
-    _require(actor, "evaluations.review_projectevaluation", evaluation, "只有财政审核员可以记录财政抽查结果。")
+    refusal = "只有财政审核员可以记录财政抽查结果。"
+    require_permission(actor, "evaluations.review_projectevaluation", evaluation, refusal)
     return _transition(
         evaluation=evaluation,
         actor=actor,
@@ -231,7 +251,7 @@ def evaluation_publish(*, evaluation: ProjectEvaluation, actor, comment: str = "
 
     Side effects: status → 已公开, audit record written.
     """
-    _require(actor, "evaluations.publish_projectevaluation", evaluation, "只有财政审核员可以定稿公开。")
+    require_permission(actor, "evaluations.publish_projectevaluation", evaluation, "只有财政审核员可以定稿公开。")
     return _transition(
         evaluation=evaluation,
         actor=actor,

@@ -28,9 +28,9 @@ from openpyxl.utils import get_column_letter
 
 from evaluations.reports.excel import FORMULA_STARTS
 from imports.readers.sheet import EMPTY_TEXTS, LabelledSheet, label_key, lookup
-from imports.readers.standard_table import GRADE_IN_TEXT, GRADE_WORDINGS, GRADES
-from imports.readers.standard_table import TITLE_MARK as PROJECT_TITLE_MARK
+from imports.readers.standard_labels import TITLE_MARK as PROJECT_TITLE_MARK
 from imports.records import ERROR, WARNING, DepartmentItemRecord, DepartmentRecord, ReadResult
+from imports.wording import fold, grade_in_text, grade_named
 from indicators.parsing import clean_text, is_placeholder, parse_decimal
 
 TITLE = re.compile(r"部门整体(?:支出)?绩效自评(?:情况)?表")
@@ -40,7 +40,7 @@ TITLE_YEAR = re.compile(r"(20\d{2})\s*年")
 YEAR_ROW = re.compile(r"^\(?(20\d{2})年度?\)?$")
 TITLE_WINDOW = 3  # non-blank rows below a title searched for its year
 
-# Labels are compared after standard_table.label_key: full width folded, blanks, "(万元)", "其中：" and leading
+# Labels are compared after sheet.label_key: full width folded, blanks, "(万元)", "其中：" and leading
 # numbering ("(三)", "1.") removed.
 DEPARTMENT_LABELS = ("主管部门", "主管部门名称", "部门名称", "预算部门", "预算部门名称", "填报单位", "单位名称")
 BUDGET_HEADINGS = {
@@ -122,12 +122,7 @@ def _level(text: str) -> str:
 def _grade(text: str) -> str:
     """优 良 中 差 from a cell ("良", "良好", "自评等级：良"); "" when it names none."""
     folded = re.sub(r"\s+", "", clean_text(text))
-    if folded in GRADES:
-        return folded
-    if folded in GRADE_WORDINGS:
-        return GRADE_WORDINGS[folded]
-    match = GRADE_IN_TEXT.search(folded)
-    return GRADE_WORDINGS.get(match[1], match[1]) if match else ""
+    return grade_named(folded) or grade_in_text(folded)
 
 
 @dataclass
@@ -363,49 +358,63 @@ class _Reader:
             written1 = _level(sheet.text(row, columns["level1"]))
             if written1 and written1 != level1:
                 level1, level2 = written1, ""
-            level2_column = columns.get("level2")
-            written2 = _level(sheet.text(row, level2_column))
+            written2 = _level(sheet.text(row, columns.get("level2")))
             level2 = written2 or level2
-            # Where a system has no 三级 (no column, or 二级 and 三级 merged), the 二级 on its own row is the item.
-            own_level2 = bool(written2) and not sheet.grid.is_merged_continuation(row, level2_column)
-            name_column = columns.get("name")
-            merged_with_level2 = self._same_range(row, name_column, level2_column)
-            name = "" if merged_with_level2 else sheet.text(row, name_column)
-            if not name and own_level2:
-                name = level2
-            points = sheet.number(row, columns.get("points"), f"指标“{name or level2}”的分值")
-            score = sheet.number(row, columns.get("score"), f"指标“{name or level2}”的自评得分")
-            note = sheet.text(row, columns.get("note"))
-            if not name:
-                if points is not None or score is not None or note:
-                    sheet.problem(ERROR, "这一行有分值或得分，但没有指标名称。", row, columns.get("name"))
+            item = self._item(row, columns, level1, level2, written2)
+            if item is None:
                 continue  # a spacer row under merged category cells
-            key = (level1, level2, "".join(clean_text(name).split()))
+            key = (level1, level2, fold(item.name))
             if key in seen:
                 sheet.problem(
-                    ERROR, f"指标“{name}”在表中出现了两次（第 {seen[key]} 行和第 {row} 行）。", row, columns.get("name")
+                    ERROR,
+                    f"指标“{item.name}”在表中出现了两次（第 {seen[key]} 行和第 {row} 行）。",
+                    row,
+                    columns.get("name"),
                 )
                 continue
             seen[key] = row
             if not level1:
-                sheet.problem(WARNING, f"指标“{name}”的一级指标为空。", row, columns["level1"])
-            record.items.append(
-                DepartmentItemRecord(
-                    level1=level1,
-                    level2=level2,
-                    name=name,
-                    points=points,
-                    claimed_score=score,
-                    note=note,
-                    row=row,
-                    column=get_column_letter(name_column or level2_column or columns["level1"]),
-                )
-            )
+                sheet.problem(WARNING, f"指标“{item.name}”的一级指标为空。", row, columns["level1"])
+            record.items.append(item)
+        return self._complete(record, header, total_row)
+
+    def _item(self, row: int, columns: dict[str, int], level1: str, level2: str, written2: str):
+        """The item of a score sheet row (its 三级, or its own 二级 where the system has no 三级); None for a
+        row without a name (an ERROR when it has points, a score or a note)."""
+        sheet = self.sheet
+        level2_column = columns.get("level2")
+        # Where a system has no 三级 (no column, or 二级 and 三级 merged), the 二级 on its own row is the item.
+        own_level2 = bool(written2) and not sheet.grid.is_merged_continuation(row, level2_column)
+        name_column = columns.get("name")
+        merged_with_level2 = self._same_range(row, name_column, level2_column)
+        name = "" if merged_with_level2 else sheet.text(row, name_column)
+        if not name and own_level2:
+            name = level2
+        points = sheet.number(row, columns.get("points"), f"指标“{name or level2}”的分值")
+        score = sheet.number(row, columns.get("score"), f"指标“{name or level2}”的自评得分")
+        note = sheet.text(row, columns.get("note"))
+        if not name:
+            if points is not None or score is not None or note:
+                sheet.problem(ERROR, "这一行有分值或得分，但没有指标名称。", row, columns.get("name"))
+            return None
+        return DepartmentItemRecord(
+            level1=level1,
+            level2=level2,
+            name=name,
+            points=points,
+            claimed_score=score,
+            note=note,
+            row=row,
+            column=get_column_letter(name_column or level2_column or columns["level1"]),
+        )
+
+    def _complete(self, record: DepartmentRecord, header: int, total_row: int | None) -> bool:
+        """Whether the score sheet read has items and ends at its 合计 row (an ERROR saying which it lacks)."""
         if not record.items:
-            sheet.problem(ERROR, f"{self.where}的绩效指标表格下没有指标行，该表未导入。", header)
+            self.sheet.problem(ERROR, f"{self.where}的绩效指标表格下没有指标行，该表未导入。", header)
             return False
         if total_row is None:
-            sheet.problem(
+            self.sheet.problem(
                 ERROR,
                 f"{self.where}的绩效指标表格没有“合计”行，表格可能不完整（在第 {max(self.grid_rows)} 行之后中断），"
                 "该表未导入。",
@@ -464,9 +473,7 @@ class _Reader:
         if not record.claimed_grade:
             record.claimed_grade = grade
         if not record.claimed_grade:
-            match = GRADE_IN_TEXT.search(clean_text(record.conclusion))
-            if match:
-                record.claimed_grade = _grade(match[1])
+            record.claimed_grade = grade_in_text(clean_text(record.conclusion))
 
     def _right(self, row: int, cell) -> str:
         """The text right of a label (past its merged range): "" when it is empty or another label."""

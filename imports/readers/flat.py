@@ -1,7 +1,7 @@
 """Flat import templates (SPEC §10.1): one row per project, one row per indicator, handled with django-import-export.
 
 * :func:`is_flat_workbook` recognises a flat workbook by its header rows (after alias normalisation).
-* :func:`flat_template_xlsx` writes the downloadable template for a rule profile.
+* ``imports.readers.flat_template`` writes the downloadable template for a rule profile.
 * :func:`import_flat` reads the 项目 sheet(s) and then the 绩效指标 sheet(s) through ``imports.resources`` inside one
   transaction: both commit together or not at all, and nothing is written for a dry run or when any row has an
   error.
@@ -16,49 +16,38 @@ import logging
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
-from io import BytesIO
 
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import DatabaseError, DataError, IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from budgets.models import FiscalYear, Project, RuleProfile
+from budgets.models import FiscalYear, Project
 from evaluations.models import EvaluationTransition, ProjectEvaluation
-from evaluations.reports.excel import write_cell
 from evaluations.workflow.services import evaluations_recalculate
 from imports.records import ERROR, UNCHANGED, WARNING, Change, Outcome, Problem, refuse_locked_years
-from imports.resources import (
+from imports.resources.base import FlatContext
+from imports.resources.cells import cell_text, parse_year
+from imports.resources.columns import (
     ACTUAL,
     DEPARTMENT,
-    FUND_MEASURES,
-    FUND_SOURCE_ALIASES,
-    INDICATOR_COLUMNS,
     LEVEL1,
     LEVEL2,
     LEVEL3,
     PROJECT_CODE,
-    PROJECT_HEAD_COLUMNS,
     PROJECT_NAME,
-    PROJECT_OPTIONAL_COLUMNS,
-    PROJECT_TAIL_COLUMNS,
     TARGET,
     UNIT,
     YEAR,
-    Column,
-    FlatContext,
-    IndicatorResource,
-    ProjectResource,
     accepted_indicator_headers,
     accepted_project_headers,
-    cell_text,
-    fund_header,
-    fund_source_names,
     is_fund_header,
     normalise_header,
     parse_fund_header,
-    parse_year,
 )
+from imports.resources.indicator_sheet import IndicatorResource
+from imports.resources.project_sheet import ProjectResource
+from imports.resources.rows import BATCH_SIZE, chunks
 from policy.locks import year_unlocked
 
 logger = logging.getLogger(__name__)
@@ -155,13 +144,34 @@ def _cell_value(cell, canonical: str):
 
 def _read_sheet(ws, header_row: int, kind: str, cells) -> SheetData:
     sheet = SheetData(name=ws.title, kind=kind, header_row=header_row)
-    accepted = accepted_project_headers() if kind == PROJECT else accepted_indicator_headers()
+    columns = _read_headers(sheet, cells)
+    sheet.dataset = tablib.Dataset(headers=[canonical for _, canonical in columns])
+    merged = _merged_down(ws, header_row)
+    # Only the rows the file holds: iter_rows would walk (and create) every cell up to a stray one far below.
+    present = ws._cells  # openpyxl's map of the cells that exist
+    rows = sorted({r for r, _ in present if r > header_row} | {r for r, _ in merged})
+    for number in rows:
+        values = []
+        for index, canonical in columns:
+            cell = merged.get((number, index)) or present.get((number, index))
+            values.append(_cell_value(cell, canonical) if cell is not None else None)
+        if all(value is None or (isinstance(value, str) and not value.strip()) for value in values):
+            continue
+        sheet.dataset.append(values)
+        sheet.row_numbers.append(number)
+    return sheet
+
+
+def _read_headers(sheet: SheetData, cells) -> list[tuple[int, str]]:
+    """The (column index, canonical header) of the sheet's columns that are read; the others, repeated columns and
+    missing required ones are listed in ``sheet.problems`` (the sheet is unusable without a required one)."""
+    accepted = accepted_project_headers() if sheet.kind == PROJECT else accepted_indicator_headers()
     columns: list[tuple[int, str]] = []
-    where = {"sheet": ws.title, "row": header_row}
+    where = {"sheet": sheet.name, "row": sheet.header_row}
     for index, canonical, written in cells:
         if canonical in IGNORED_HEADERS:
             continue
-        fund = parse_fund_header(canonical) if kind == PROJECT else None
+        fund = parse_fund_header(canonical) if sheet.kind == PROJECT else None
         if canonical not in accepted and not (fund and is_fund_header(canonical)):
             message = (
                 f"“{written}”是合计，由系统按各资金来源计算，不导入"
@@ -182,17 +192,21 @@ def _read_sheet(ws, header_row: int, kind: str, cells) -> SheetData:
             continue
         sheet.labels[canonical] = written
         columns.append((index, canonical))
-    required = [PROJECT_NAME] if kind == PROJECT else [LEVEL1, LEVEL2]
+    required = [PROJECT_NAME] if sheet.kind == PROJECT else [LEVEL1, LEVEL2]
     missing = [name for name in required if name not in sheet.labels]
-    if kind == PROJECT and DEPARTMENT not in sheet.labels and UNIT not in sheet.labels:
+    if sheet.kind == PROJECT and DEPARTMENT not in sheet.labels and UNIT not in sheet.labels:
         missing.append(f"{DEPARTMENT}”或“{UNIT}")
-    if kind == INDICATOR and PROJECT_NAME not in sheet.labels and PROJECT_CODE not in sheet.labels:
+    if sheet.kind == INDICATOR and PROJECT_NAME not in sheet.labels and PROJECT_CODE not in sheet.labels:
         missing.append(f"{PROJECT_NAME}”或“{PROJECT_CODE}")
     for name in missing:
-        sheet.problems.append(Problem(ERROR, f"工作表“{ws.title}”缺少“{name}”列", **where))
+        sheet.problems.append(Problem(ERROR, f"工作表“{sheet.name}”缺少“{name}”列", **where))
     sheet.usable = not missing
+    return columns
 
-    # A value merged down several rows (a project name over its indicator rows) belongs to each of them.
+
+def _merged_down(ws, header_row: int) -> dict[tuple[int, int], object]:
+    """A value merged down several rows (a project name over its indicator rows) belongs to each of them: the
+    top cell of such a range, by (row, column) of each cell below it."""
     merged = {}
     for cell_range in ws.merged_cells.ranges:
         if cell_range.max_row <= header_row or cell_range.min_row == cell_range.max_row:
@@ -200,20 +214,7 @@ def _read_sheet(ws, header_row: int, kind: str, cells) -> SheetData:
         top = ws.cell(row=cell_range.min_row, column=cell_range.min_col)
         for row in range(max(cell_range.min_row + 1, header_row + 1), cell_range.max_row + 1):
             merged[(row, cell_range.min_col)] = top
-    sheet.dataset = tablib.Dataset(headers=[canonical for _, canonical in columns])
-    # Only the rows the file holds: iter_rows would walk (and create) every cell up to a stray one far below.
-    present = ws._cells  # openpyxl's map of the cells that exist
-    rows = sorted({r for r, _ in present if r > header_row} | {r for r, _ in merged})
-    for number in rows:
-        values = []
-        for index, canonical in columns:
-            cell = merged.get((number, index)) or present.get((number, index))
-            values.append(_cell_value(cell, canonical) if cell is not None else None)
-        if all(value is None or (isinstance(value, str) and not value.strip()) for value in values):
-            continue
-        sheet.dataset.append(values)
-        sheet.row_numbers.append(number)
-    return sheet
+    return merged
 
 
 def _years(sheets: list[SheetData]) -> set[int]:
@@ -300,12 +301,6 @@ def _import_sheet(resource, sheet: SheetData):
     )
 
 
-def _chunks(items, size=500):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _finish(ctx: FlatContext, projects: list[ProjectResource], indicators: list[IndicatorResource]):
     """After a successful import: self-evaluations where missing, the stated claims, and the computed totals of
     every project touched (as the demo loader does)."""
@@ -322,38 +317,60 @@ def _finish(ctx: FlatContext, projects: list[ProjectResource], indicators: list[
         touched |= resource.touched_projects()
         listed |= {s.project.pk for s in resource.states if s.action}
     wanted = listed | touched
-    evaluations = {}
-    for chunk in _chunks(wanted):
-        evaluations.update({e.project_id: e for e in ProjectEvaluation.objects.filter(project_id__in=chunk)})
+    evaluations = _evaluations(wanted)
     missing = sorted(wanted - evaluations.keys())
     if missing:
-        statuses = {year.pk: year.status for year in ctx.years.values()}
-        new = []
-        for chunk in _chunks(missing):
-            for project_pk, year_pk in Project.objects.filter(pk__in=chunk).values_list("pk", "fiscal_year_id"):
-                open_year = statuses.get(year_pk) == FiscalYear.Status.OPEN
-                status = ProjectEvaluation.Status.DRAFT if open_year else ProjectEvaluation.Status.PUBLISHED
-                new.append(ProjectEvaluation(project_id=project_pk, status=status))
-        ProjectEvaluation.objects.bulk_create(new, batch_size=500)
-        for chunk in _chunks(missing):
-            evaluations.update({e.project_id: e for e in ProjectEvaluation.objects.filter(project_id__in=chunk)})
-        actor = ctx.user if getattr(ctx.user, "pk", None) else None
-        EvaluationTransition.objects.bulk_create(
-            [
-                EvaluationTransition(
-                    evaluation=evaluations[pk],
-                    from_status=ProjectEvaluation.Status.DRAFT,
-                    to_status=evaluations[pk].status,
-                    actor=actor,
-                    comment=IMPORT_COMMENT,
-                )
-                for pk in missing
-                if evaluations[pk].status != ProjectEvaluation.Status.DRAFT
-            ],
-            batch_size=500,
-        )
+        _create_evaluations(ctx, missing)
+        evaluations.update(_evaluations(missing))
+        _record_created(ctx, missing, evaluations)
         touched |= set(missing)
-    stated_changes, stated_fields = [], set()
+    touched |= _store_claims(claims, evaluations)
+    for chunk in chunks(sorted(touched)):
+        evaluations_recalculate(evaluations=ProjectEvaluation.objects.filter(project_id__in=chunk))
+
+
+def _evaluations(projects) -> dict[int, ProjectEvaluation]:
+    """The self-evaluations of ``projects`` (pks), by project pk."""
+    found = {}
+    for chunk in chunks(projects):
+        found.update({e.project_id: e for e in ProjectEvaluation.objects.filter(project_id__in=chunk)})
+    return found
+
+
+def _create_evaluations(ctx: FlatContext, missing: list[int]):
+    """A self-evaluation for each project of ``missing``: a draft in an open year, else published."""
+    statuses = {year.pk: year.status for year in ctx.years.values()}
+    new = []
+    for chunk in chunks(missing):
+        for project_pk, year_pk in Project.objects.filter(pk__in=chunk).values_list("pk", "fiscal_year_id"):
+            open_year = statuses.get(year_pk) == FiscalYear.Status.OPEN
+            status = ProjectEvaluation.Status.DRAFT if open_year else ProjectEvaluation.Status.PUBLISHED
+            new.append(ProjectEvaluation(project_id=project_pk, status=status))
+    ProjectEvaluation.objects.bulk_create(new, batch_size=BATCH_SIZE)
+
+
+def _record_created(ctx: FlatContext, missing: list[int], evaluations: dict[int, ProjectEvaluation]):
+    """The transition of each new self-evaluation that does not start as a draft, by the importing user."""
+    actor = ctx.user if getattr(ctx.user, "pk", None) else None
+    EvaluationTransition.objects.bulk_create(
+        [
+            EvaluationTransition(
+                evaluation=evaluations[pk],
+                from_status=ProjectEvaluation.Status.DRAFT,
+                to_status=evaluations[pk].status,
+                actor=actor,
+                comment=IMPORT_COMMENT,
+            )
+            for pk in missing
+            if evaluations[pk].status != ProjectEvaluation.Status.DRAFT
+        ],
+        batch_size=BATCH_SIZE,
+    )
+
+
+def _store_claims(claims: dict[int, dict], evaluations: dict[int, ProjectEvaluation]) -> set[int]:
+    """Write the 总分 / 自评等级 the 项目 sheet states where they differ; the projects whose claims changed."""
+    stated_changes, stated_fields, changed_projects = [], set(), set()
     for project_pk, stated in claims.items():
         evaluation = evaluations[project_pk]
         changed = [name for name, value in stated.items() if getattr(evaluation, name) != value]
@@ -363,11 +380,10 @@ def _finish(ctx: FlatContext, projects: list[ProjectResource], indicators: list[
             evaluation.updated_at = timezone.now()
             stated_changes.append(evaluation)
             stated_fields.update(changed)
-            touched.add(project_pk)
+            changed_projects.add(project_pk)
     if stated_changes:
         ProjectEvaluation.objects.bulk_update(stated_changes, [*sorted(stated_fields), "updated_at"], batch_size=100)
-    for chunk in _chunks(sorted(touched)):
-        evaluations_recalculate(evaluations=ProjectEvaluation.objects.filter(project_id__in=chunk))
+    return changed_projects
 
 
 def import_flat(workbook, *, bureau, year: int | None, dry_run: bool, user=None) -> Outcome:
@@ -387,27 +403,7 @@ def import_flat(workbook, *, bureau, year: int | None, dry_run: bool, user=None)
         outcome.problems.extend(sheet.problems)
     sheets = [s for s in sheets if s.usable]
     if year is None:
-        years = _years(sheets)
-        for sheet in sheets:
-            if YEAR in sheet.labels:
-                continue
-            if len(years) == 1:
-                if len(sheet.dataset):
-                    sheet.dataset.append_col([next(iter(years))] * len(sheet.dataset), header=YEAR)
-            else:
-                outcome.problems.append(
-                    Problem(ERROR, f"工作表“{sheet.name}”没有“{YEAR}”列：请在导入时指定年度。", sheet=sheet.name)
-                )
-                sheet.usable = False
-        sheets = [s for s in sheets if s.usable]
-        if len(years) == 1:
-            outcome.year = next(iter(years))
-        elif len(years) > 1:
-            outcome.problems.append(
-                Problem(
-                    WARNING, f"文件中有多个年度的数据（{'、'.join(str(n) for n in sorted(years))}），将分别导入各年度。"
-                )
-            )
+        sheets, years = _file_years(outcome, sheets)
     else:
         years = {year}
     if not outcome.errors and not any(len(s.dataset) for s in sheets):
@@ -422,27 +418,11 @@ def import_flat(workbook, *, bureau, year: int | None, dry_run: bool, user=None)
             for number in sorted(years):
                 ctx.fiscal_year(number)
             # Written as if open, to learn what the file would change; a finalised year that existed before is
-            # refused (_refuse_locked) whenever anything would change, and the transaction rolled back (SPEC §13).
+            # refused (refuse_locked_years) whenever anything would change, and the transaction rolled back
+            # (SPEC §13).
             for fiscal_year in ctx.years.values():
                 unlocked.enter_context(year_unlocked(fiscal_year))
-            project_resources, indicator_resources = [], []
-            pending: set = set()
-            projects_failed = False
-            for sheet in (s for s in sheets if s.kind == PROJECT):
-                resource = ProjectResource(context=ctx, labels=sheet.labels, row_numbers=sheet.row_numbers)
-                failed = _collect(outcome, sheet, resource, _import_sheet(resource, sheet), "项目")
-                projects_failed = projects_failed or failed
-                pending.update(key for state in resource.states for key in state.keys)
-                project_resources.append(resource)
-            for sheet in (s for s in sheets if s.kind == INDICATOR):
-                resource = IndicatorResource(
-                    context=ctx,
-                    labels=sheet.labels,
-                    row_numbers=sheet.row_numbers,
-                    pending_keys=pending if projects_failed else (),
-                )
-                _collect(outcome, sheet, resource, _import_sheet(resource, sheet), "绩效指标")
-                indicator_resources.append(resource)
+            project_resources, indicator_resources = _import_sheets(ctx, outcome, sheets)
             refuse_locked_years(outcome, ctx.years.values())
             if dry_run or outcome.errors:
                 transaction.set_rollback(True)
@@ -456,125 +436,51 @@ def import_flat(workbook, *, bureau, year: int | None, dry_run: bool, user=None)
     return outcome
 
 
-# --- template -----------------------------------------------------------------------------------------------------
-
-
-def _fund_columns(profile: RuleProfile) -> list[Column]:
-    measure_aliases = {"全年预算数": "调整后预算数", "全年执行数": "预算执行数"}
-    source_aliases = {canonical: alias for alias, canonical in FUND_SOURCE_ALIASES.items()}
-    columns = []
-    for source in fund_source_names(profile):
-        for measure in FUND_MEASURES:
-            aliases = []
-            if measure in measure_aliases:
-                aliases.append(fund_header(source, measure_aliases[measure]))
-            if source in source_aliases:
-                aliases.append(fund_header(source_aliases[source], measure))
-            columns.append(
-                Column(
-                    fund_header(source, measure),
-                    f"{source}的{measure}，单位万元（可保留 6 位小数）；没有这项资金的留空。",
-                    tuple(aliases),
-                    14,
-                )
+def _file_years(outcome: Outcome, sheets: list[SheetData]) -> tuple[list[SheetData], set[int]]:
+    """The years the 年度 columns name, given to the sheets without one when there is a single year (a sheet
+    without one is refused when there are several); the sheets still usable and the years."""
+    years = _years(sheets)
+    for sheet in sheets:
+        if YEAR in sheet.labels:
+            continue
+        if len(years) == 1:
+            if len(sheet.dataset):
+                sheet.dataset.append_col([next(iter(years))] * len(sheet.dataset), header=YEAR)
+        else:
+            outcome.problems.append(
+                Problem(ERROR, f"工作表“{sheet.name}”没有“{YEAR}”列：请在导入时指定年度。", sheet=sheet.name)
             )
-    return columns
+            sheet.usable = False
+    if len(years) == 1:
+        outcome.year = next(iter(years))
+    elif len(years) > 1:
+        outcome.problems.append(
+            Problem(
+                WARNING, f"文件中有多个年度的数据（{'、'.join(str(n) for n in sorted(years))}），将分别导入各年度。"
+            )
+        )
+    return [s for s in sheets if s.usable], years
 
 
-GENERAL_NOTES = (
-    "每个项目在“项目”表中占一行；每个三级指标在“绩效指标”表中占一行，按“年度 + 预算单位 + 项目名称”"
-    "（或项目编码）对应到“项目”表中的项目。",
-    "金额单位均为万元，可保留至 6 位小数，按所填数值原样保存；年度资金总额由系统按各资金来源合计，不必填写。",
-    "指标性质填 ≥、>、=、≤、< 或 定性；也可以把“≥95%”整体写在“年度指标值”中，系统会拆分出符号、数值和单位。",
-    "定性指标的实际完成值填 达成年度指标、部分达成年度指标并具有一定效果 或 未达成年度指标且效果较差；"
-    "其他写法按原文保留并提示。",
-    "数字可以写成数值或文字，全角数字、千分位逗号和“100.00%”都能识别；“/”“—”表示没有内容。",
-    "表头可以使用下表“也可写作”中的名称；表头中的空格、换行、全角字符以及“（万元）”“（50分）”等后缀会被忽略。",
-    "“项目”表中留空的单元格表示不修改系统中已有的内容，填写“/”表示清空。“绩效指标”表中列出的项目，"
-    "其指标以本表为准：按在本表中的先后顺序对应已有指标，多出的已有指标会被删除。",
-    "系统中还没有的主管部门和预算单位会自动新建，预览时逐一列出。",
-    "导入前先预览：列出将新增、更新的记录以及每个问题所在的工作表、行和列；有任何错误时不会写入任何数据。"
-    "重新导入同一个文件不会产生变化。",
-    "得分高于分值等历史数据按原样导入，由智能审核提示，不会被自动改正。",
-)
-
-
-def _write_header(ws, columns: list[Column]):
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    style = {
-        "font": Font(bold=True),
-        "fill": PatternFill("solid", fgColor="DDEBF7"),
-        "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True),
-    }
-    for index, column in enumerate(columns, 1):
-        write_cell(ws, 1, index, column.header, style=style)
-        ws.column_dimensions[get_column_letter(index)].width = max(column.width, len(column.header) * 2 + 2)
-    ws.row_dimensions[1].height = 32
-    ws.freeze_panes = "A2"
-
-
-def _add_list(ws, columns: list[Column], header: str, values: tuple[str, ...]):
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    index = next(i for i, c in enumerate(columns, 1) if c.header == header)
-    letter = get_column_letter(index)
-    validation = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
-    validation.showErrorMessage = False  # a suggestion list, not a lock: other wordings are still read
-    validation.add(f"{letter}2:{letter}5000")
-    ws.add_data_validation(validation)
-
-
-def flat_template_xlsx(profile: RuleProfile) -> bytes:
-    """The downloadable flat template for ``profile``: sheets 项目 and 绩效指标 with their Chinese headers (bold,
-    sized, header frozen) and a 填写说明 sheet describing every column, its aliases, signs and units."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    project_columns = [*PROJECT_HEAD_COLUMNS, *_fund_columns(profile), *PROJECT_TAIL_COLUMNS]
-    indicator_columns = list(INDICATOR_COLUMNS)
-    workbook = Workbook()
-    projects = workbook.active
-    projects.title = PROJECT_SHEET
-    _write_header(projects, project_columns)
-    _add_list(projects, project_columns, "项目类型", ("常年项目", "一次性项目"))
-    _add_list(projects, project_columns, "自评等级", ("优", "良", "中", "差"))
-    indicators = workbook.create_sheet(INDICATOR_SHEET)
-    _write_header(indicators, indicator_columns)
-    _add_list(indicators, indicator_columns, "指标性质", ("≥", ">", "=", "≤", "<", "定性"))
-
-    notes = workbook.create_sheet(HELP_SHEET)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    bold = {"font": Font(bold=True), "alignment": wrap}
-    write_cell(
-        notes, 1, 1, f"绩效自评导入模板填写说明（规则方案：{profile.name}）", style={"font": Font(bold=True, size=14)}
-    )
-    row = 3
-    for number, note in enumerate(GENERAL_NOTES, 1):
-        write_cell(notes, row, 1, f"{number}. {note}", style={"alignment": wrap})
-        notes.merge_cells(start_row=row, start_column=1, end_row=row, end_column=5)
-        notes.row_dimensions[row].height = 32
-        row += 1
-    row += 1
-    for index, title in enumerate(("工作表", "列名", "必填", "说明", "也可写作"), 1):
-        write_cell(notes, row, index, title, style=bold)
-    notes.freeze_panes = None
-    row += 1
-    listed = (
-        [(PROJECT_SHEET, c) for c in project_columns]
-        + [(f"{PROJECT_SHEET}（可选列）", c) for c in PROJECT_OPTIONAL_COLUMNS]
-        + [(INDICATOR_SHEET, c) for c in indicator_columns]
-    )
-    for sheet_name, column in listed:
-        cells = (sheet_name, column.header, "是" if column.required else "", column.help, "、".join(column.aliases))
-        for index, value in enumerate(cells, 1):
-            write_cell(notes, row, index, value, style={"alignment": wrap})
-        row += 1
-    for letter, width in zip("ABCDE", (16, 26, 6, 70, 36), strict=True):
-        notes.column_dimensions[letter].width = width
-
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+def _import_sheets(ctx: FlatContext, outcome: Outcome, sheets: list[SheetData]):
+    """The 项目 sheets, then the 绩效指标 sheets (which may name the projects of the first), each in its savepoint;
+    their resources, for ``_finish``."""
+    project_resources, indicator_resources = [], []
+    pending: set = set()
+    projects_failed = False
+    for sheet in (s for s in sheets if s.kind == PROJECT):
+        resource = ProjectResource(context=ctx, labels=sheet.labels, row_numbers=sheet.row_numbers)
+        failed = _collect(outcome, sheet, resource, _import_sheet(resource, sheet), "项目")
+        projects_failed = projects_failed or failed
+        pending.update(key for state in resource.states for key in state.keys)
+        project_resources.append(resource)
+    for sheet in (s for s in sheets if s.kind == INDICATOR):
+        resource = IndicatorResource(
+            context=ctx,
+            labels=sheet.labels,
+            row_numbers=sheet.row_numbers,
+            pending_keys=pending if projects_failed else (),
+        )
+        _collect(outcome, sheet, resource, _import_sheet(resource, sheet), "绩效指标")
+        indicator_resources.append(resource)
+    return project_resources, indicator_resources

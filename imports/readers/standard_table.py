@@ -16,329 +16,56 @@ address. Values are kept as written: numbers are parsed (text, full width, "100.
 """
 
 import re
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 
-from domain import scoring
+from domain import signs
 from imports.grid import normalise_label
-from imports.readers.sheet import EMPTY_TEXTS, LabelledSheet, label_key, lookup
+from imports.readers.sheet import EMPTY_TEXTS, label_key
+from imports.readers.standard_labels import (
+    ADJUSTMENT_REASON_LABELS,
+    CODE_PREFIX,
+    CURRENT_FUNDS,
+    FIELD_BY_LABEL,
+    FUND_BY_LABEL,
+    GOAL_BY_LABEL,
+    GRID_END_LABELS,
+    GRID_TOTAL_LABELS,
+    INDICATOR_BY_LABEL,
+    KNOWN_LABELS,
+    LEADING_SIGN,
+    NATIONAL,
+    SICHUAN,
+    SICHUAN_ONLY_FUNDS,
+    SICHUAN_TITLE_MARK,
+    SIGN_WORDINGS,
+    TITLE_MARK,
+    TOTAL_FUND_LABELS,
+)
+from imports.readers.standard_sheet import (
+    StandardSheet,
+    Table,
+    budget_header,
+    find_tables,
+    grid_header,
+    is_form_hint,
+    split_label,
+)
 from imports.records import ERROR, WARNING, FundRecord, IndicatorRecord, ProjectRecord, ReadResult
+from imports.wording import GRADE_LIST, PROJECT_TYPES, grade_in_text, grade_named
 from indicators.parsing import clean_text, is_placeholder, parse_decimal, parse_measure, qualitative_label_from_text
-
-NATIONAL, SICHUAN = "national", "sichuan"
-
-# ---- labels (compared after label_key: full width folded, blanks, "(50分)", brackets, "其中：" and ":" removed) ----
-
-# Header and conclusion fields: the value is the next cell to the right, or the text after "：" in the same cell.
-FIELD_LABELS = {
-    "name": ("项目名称",),
-    "code": ("项目编码", "项目代码", "项目编号"),
-    "department": ("主管部门", "主管部门名称", "主管单位"),
-    "unit": ("实施单位", "预算单位", "项目实施单位", "单位名称"),
-    "project_type": ("项目类型", "项目属性"),
-    "manager": ("项目负责人",),
-    "finance_manager": ("财务负责人",),
-    "phone": ("联系电话", "电话"),
-    "background": ("设立背景", "项目设立背景", "项目背景", "项目概况"),
-    "content": ("项目实施内容及过程概述", "项目实施内容", "实施内容", "项目实施内容及过程"),
-    "conclusion": ("评价结论", "自评结论"),
-    "problems": ("存在问题", "存在的问题", "主要问题"),
-    "improvements": ("改进措施", "改进建议", "下一步改进措施"),
-    "summary": ("绩效自评综述", "自评综述"),
-    "grade": ("等级", "评价等级", "自评等级", "绩效等级", "自评结果"),
-}
-# 年度总体目标: the value is below its label (national and Sichuan alike).
-GOAL_LABELS = {
-    "goal_expected": ("预期目标", "项目年度目标", "年度目标", "年度绩效目标"),
-    "goal_actual": ("实际完成情况", "年度目标完成情况", "目标完成情况", "年度目标实际完成情况"),
-}
-BUDGET_COLUMNS = {
-    "initial": ("年初预算数", "年初预算", "年初数", "年初预算金额"),
-    "adjusted": ("全年预算数", "调整后预算数", "调整后预算", "全年预算"),
-    "executed": ("全年执行数", "预算执行数", "全年执行", "执行数", "实际执行数", "实际支出数"),
-    "weight": ("分值", "权重"),
-    "rate": ("执行率", "预算执行率"),
-    "score": ("得分",),
-    "reason": ("原因", "执行率偏低原因", "原因说明", "情况说明", "预算调整理由", "调整理由"),
-}
-ADJUSTMENT_REASON_LABELS = ("预算调整理由", "调整理由")
-TOTAL_FUND_LABELS = ("年度资金总额", "总额", "资金总额", "项目资金总额", "合计", "总计")
-# Row labels of the fund sources → the profile's names. 本年财政拨款's variants depend on the layout.
-CURRENT_FUNDS = ("本年财政拨款", "当年财政拨款", "财政拨款", "本年", "当年", "财政资金", "本年财政资金", "本级财政资金")
-FUND_LABELS = {
-    "上年结转资金": ("上年结转资金", "上年结转", "结转资金"),
-    "其他资金": ("其他资金",),
-    "财政专户管理资金": ("财政专户管理资金", "财政专户资金"),
-    "单位资金": ("单位资金", "单位自有资金"),
-}
-SICHUAN_ONLY_FUNDS = ("财政专户管理资金", "单位资金")
-INDICATOR_COLUMNS = {
-    "level1": ("一级指标", "一级", "一级指标名称"),
-    "level2": ("二级指标", "二级", "二级指标名称"),
-    "name": ("三级指标", "三级指标名称", "指标名称", "三级"),
-    "sign": ("指标性质",),
-    "target": ("年度指标值", "指标值", "年度目标值", "目标值", "预期指标值", "计划指标值"),
-    "unit": ("度量单位", "计量单位", "单位"),
-    "actual": ("实际完成值", "完成值", "全年实际值", "实际值", "实际完成指标值"),
-    "weight": ("分值", "权重"),
-    "score": ("得分",),
-    "reason": ("偏差原因分析及改进措施", "未完成原因分析", "偏差原因分析", "偏差原因", "未完成原因", "原因分析"),
-}
-GRID_TOTAL_LABELS = ("总分", "合计", "总计", "得分合计", "合计得分")
-# Labels that end an indicator grid even where the table has no 总分 row.
-GRID_END_LABELS = GRID_TOTAL_LABELS + tuple(
-    label
-    for key in ("conclusion", "problems", "improvements", "summary", "grade", "manager", "finance_manager", "phone")
-    for label in FIELD_LABELS[key]
-)
-
-GRADES = (scoring.GRADE_EXCELLENT, scoring.GRADE_GOOD, scoring.GRADE_FAIR, scoring.GRADE_POOR)
-GRADE_WORDINGS = {"优秀": "优", "良好": "良", "中等": "中", "合格": "中", "较差": "差", "不合格": "差"}
-GRADE_IN_TEXT = re.compile(r"(?:等级|等次)\s*(?:为|是|:)?\s*[“\"]?(优秀|良好|中等|不合格|合格|较差|优|良|中|差)")
-PROJECT_TYPES = {"常年项目": "recurring", "常年": "recurring", "经常性项目": "recurring", "一次性项目": "one_off"}
-PROJECT_TYPES["一次性"] = "one_off"
-SIGN_WORDINGS = {"正向": scoring.SIGN_GE, "正向指标": scoring.SIGN_GE, "反向": scoring.SIGN_LE}
-SIGN_WORDINGS |= {"反向指标": scoring.SIGN_LE, "定性指标": scoring.SIGN_QUALITATIVE}
-
-TITLE_MARK = "项目支出绩效自评表"
-SICHUAN_TITLE_MARK = "部门预算项目支出"
-TITLE_YEAR = re.compile(r"(20\d{2})年度")
-YEAR_ROW = re.compile(r"^\(?(20\d{2})年度?\)?$")
-TITLE_WINDOW = 4  # non-blank rows above 项目名称 searched for the title and its year
-# "51090422T000005836329-人才发展资金": the Sichuan form prefixes the name with the project code.
-CODE_PREFIX = re.compile(r"^(?=[0-9A-Za-z]*\d)([0-9A-Za-z]{6,})\s*[-－—–_]\s*(\S.*)$", re.S)
-LEADING_SIGN = re.compile(r"^(>=|<=|[≥≤≧≦><=])")
-# The Sichuan form's printed instructions, which are not the unit's text (see SICHUAN_*_HINT in
-# evaluations.reports.project_table).
-FORM_HINTS = (
-    re.compile(r"对照年度目标.{0,6}说明.{0,12}完成情况"),
-    re.compile(r"预算执行率=预算执行数/调整后预算数"),
-    re.compile(r"预算执行率未达到\d+%的需说明原因"),
-    re.compile(r"年中发生预算调整的.{0,12}应单独说明理由"),
-)
-
-
-FIELD_BY_LABEL = lookup(FIELD_LABELS)
-GOAL_BY_LABEL = lookup(GOAL_LABELS)
-BUDGET_BY_LABEL = lookup(BUDGET_COLUMNS)
-INDICATOR_BY_LABEL = lookup(INDICATOR_COLUMNS)
-FUND_BY_LABEL = lookup(FUND_LABELS)
-KNOWN_LABELS = (
-    set(FIELD_BY_LABEL) | set(GOAL_BY_LABEL) | set(BUDGET_BY_LABEL) | set(INDICATOR_BY_LABEL) | {"项目基本情况"}
-)
-
-
-def plain_number(number: Decimal) -> str:
-    """A Decimal as people write it: no exponent, no trailing zeros after the point (3000000, 97.5)."""
-    text = format(number, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def rate_fraction(value: object, *, percent_format: bool = False) -> tuple[Decimal | None, bool]:
-    """An execution rate as a fraction: "100.00%" → 1, "97.45%" → 0.9745, a cell 0.9745 formatted as a
-    percentage → 0.9745. A bare number above 2 ("97.45") is taken as a percentage; the flag says so."""
-    if value is None or isinstance(value, bool):
-        return None, False
-    if isinstance(value, int | float | Decimal):
-        number = parse_decimal(value)
-        if percent_format:
-            return number, False
-    else:
-        text = clean_text(value).replace(" ", "")
-        if is_placeholder(text):
-            return None, False
-        number = parse_decimal(text)
-        if number is None:
-            return None, False
-        if text.endswith("%"):
-            return number / 100, False
-    if number is not None and number > 2:
-        return number / 100, True
-    return number, False
-
-
-def _is_form_hint(text: str) -> bool:
-    folded = re.sub(r"\s+", "", clean_text(text))
-    return any(hint.search(folded) for hint in FORM_HINTS)
-
-
-def _grade(text: str) -> str:
-    folded = clean_text(text)
-    if folded in GRADES:
-        return folded
-    return GRADE_WORDINGS.get(folded, "")
-
-
-@dataclass
-class _Table:
-    start: int  # the title row, or the 项目名称 row when there is no title
-    anchor: int | None  # the 项目名称 row; None for a title without one
-    end: int = 0
-    title: str = ""
-    year: int | None = None
-
-
-class _Sheet(LabelledSheet):
-    """A worksheet read for 项目支出绩效自评表: cells formatted as percentages read as the user sees them."""
-
-    def raw(self, row: int, column: int) -> str:
-        """The cell as written: text stripped but not folded (names keep their full-width brackets); a number
-        cell as its number ("579.83", a percentage-formatted 0.95 as "95%")."""
-        value = self.grid.value(row, column)
-        if value is None:
-            return ""
-        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-            number = parse_decimal(value)
-            if self.grid.is_percent(row, column):
-                return plain_number(number * 100) + "%"
-            return plain_number(number)
-        if isinstance(value, datetime | date):
-            return value.isoformat()
-        return str(value).strip()
-
-    def rate(self, row: int, column: int | None) -> Decimal | None:
-        if column is None:
-            return None
-        value = self.grid.value(row, column)
-        rate, assumed = rate_fraction(value, percent_format=self.grid.is_percent(row, column))
-        text = self.raw(row, column)
-        if rate is None and value is not None and not is_placeholder(text):
-            self.problem(WARNING, f"执行率“{text}”无法识别，未导入。", row, column)
-        elif assumed:
-            self.problem(WARNING, f"执行率“{text}”没有百分号，按 {text}% 导入。", row, column)
-        return rate
-
-    # ---- structure ----
-
-    def right_of(self, row: int, column: int) -> tuple[str, int | None]:
-        """The value cell right of a label: its text, or "" when it is empty or another label."""
-        column = self.range_end(row, column) + 1
-        if column > self.grid.max_column:
-            return "", None
-        if self.key(row, column) in KNOWN_LABELS:
-            return "", column
-        return self.text(row, column), column
-
-    def header_columns(self, row: int, labels: dict[str, str]) -> dict[str, int]:
-        """The columns of ``row`` whose label is in ``labels``, by field name (first column wins)."""
-        found: dict[str, int] = {}
-        used = set()
-        for cell in self.cells(row):
-            name = labels.get(label_key(cell.text))
-            if name and name not in found and cell.column not in used:
-                found[name] = cell.column
-                used.add(cell.column)
-        return found
-
-
-def _split_label(text: str) -> tuple[str, str | None]:
-    """ "项目负责人：殷志强" → ("项目负责人", "殷志强"); a cell without a colon → (its key, None)."""
-    match = re.search(r"[:：]", text)
-    if match:
-        return label_key(text[: match.start()]), text[match.end() :].strip()
-    return label_key(text), None
-
-
-# ---- finding the tables ----
-
-
-def _title_cells(sheet: _Sheet) -> dict[int, str]:
-    titles = {}
-    for row in range(1, sheet.grid.max_row + 1):
-        for cell in sheet.cells(row):
-            folded = re.sub(r"\s+", "", cell.text)
-            if TITLE_MARK in folded and "汇总" not in folded and len(folded) <= 60:
-                titles[row] = folded
-                break
-    return titles
-
-
-def _anchor_rows(sheet: _Sheet) -> list[int]:
-    rows = []
-    for row in range(1, sheet.grid.max_row + 1):
-        if any(_split_label(cell.text)[0] == "项目名称" for cell in sheet.cells(row)):
-            rows.append(row)
-    return rows
-
-
-def _year_near(sheet: _Sheet, first: int, last: int) -> int | None:
-    for row in range(first, last + 1):
-        for cell in sheet.cells(row):
-            folded = re.sub(r"\s+", "", cell.text)
-            match = TITLE_YEAR.search(folded) if TITLE_MARK in folded else YEAR_ROW.match(folded)
-            if match:
-                return int(match[1])
-    return None
-
-
-def _title_above(sheet: _Sheet, titles: dict[int, str], anchor: int, previous: int) -> int | None:
-    """The nearest title row above ``anchor`` within TITLE_WINDOW non-blank rows (blank spacer rows are free)."""
-    seen = 0
-    for row in range(anchor - 1, previous, -1):
-        if row in titles:
-            return row
-        if not sheet.grid.is_blank_row(row):
-            seen += 1
-            if seen >= TITLE_WINDOW:
-                break
-    return None
-
-
-def find_tables(sheet: _Sheet) -> list[_Table]:
-    """Every table of the sheet: one per 项目名称 label, plus titles that have none (reported as errors)."""
-    titles = _title_cells(sheet)
-    tables: list[_Table] = []
-    attached: set[int] = set()
-    previous = 0
-    for anchor in _anchor_rows(sheet):
-        above = _title_above(sheet, titles, anchor, previous)
-        table = _Table(start=above or anchor, anchor=anchor)
-        if above:
-            table.title = titles[table.start]
-            attached.add(table.start)
-        table.year = _year_near(sheet, table.start, anchor)
-        tables.append(table)
-        previous = anchor
-    for row, title in titles.items():
-        if row not in attached:
-            tables.append(_Table(start=row, anchor=None, title=title, year=_year_near(sheet, row, row + 1)))
-    tables.sort(key=lambda t: t.start)
-    for n, table in enumerate(tables):
-        table.end = tables[n + 1].start - 1 if n + 1 < len(tables) else sheet.grid.max_row
-    return tables
-
-
-def _budget_header(sheet: _Sheet, table: _Table) -> tuple[int, dict[str, int]] | None:
-    for row in range(table.start, table.end + 1):
-        columns = sheet.header_columns(row, BUDGET_BY_LABEL)
-        if sum(name in columns for name in ("initial", "adjusted", "executed")) >= 2:
-            return row, columns
-    return None
-
-
-def _grid_header(sheet: _Sheet, table: _Table) -> tuple[int, dict[str, int]] | None:
-    for row in range(table.start, table.end + 1):
-        columns = sheet.header_columns(row, INDICATOR_BY_LABEL)
-        levels = sum(name in columns for name in ("level1", "level2", "name"))
-        if levels >= 2 and any(name in columns for name in ("target", "actual", "weight", "score", "sign")):
-            return row, columns
-    return None
-
 
 # ---- reading one table ----
 
 
 class _Reader:
-    def __init__(self, sheet: _Sheet, table: _Table):
+    def __init__(self, sheet: StandardSheet, table: Table):
         self.sheet = sheet
         self.table = table
         self.used_rows: set[int] = set()  # budget and indicator rows: not scanned for header labels
 
     def read(self) -> ProjectRecord | None:
         sheet, table = self.sheet, self.table
-        budget = _budget_header(sheet, table)
-        grid = _grid_header(sheet, table)
+        budget = budget_header(sheet, table)
+        grid = grid_header(sheet, table)
         if table.anchor is None and not (budget or grid):
             return None  # a title in running text (e.g. "附表：部门预算项目支出绩效自评表"), not a table
         if table.anchor is not None and not (table.title or budget or grid):
@@ -390,7 +117,7 @@ class _Reader:
                 continue
             for cell in sheet.cells(row):
                 raw = sheet.raw(row, cell.column)
-                label, inline = _split_label(raw)
+                label, inline = split_label(raw)
                 name = FIELD_BY_LABEL.get(label)
                 column = cell.column
                 if name is None and label.endswith("自评综述") and inline:
@@ -444,25 +171,23 @@ class _Reader:
             setattr(record, name, get(name))
         record.problems, record.improvements, record.summary = get("problems"), get("improvements"), get("summary")
         record.goal_expected = get("goal_expected")
-        record.goal_actual = "" if _is_form_hint(get("goal_actual")) else get("goal_actual")
+        record.goal_actual = "" if is_form_hint(get("goal_actual")) else get("goal_actual")
         if get("project_type"):
             text, row, column = values["project_type"]
             record.project_type = PROJECT_TYPES.get(re.sub(r"\s+", "", clean_text(text)), "")
             if not record.project_type:
                 sheet.problem(WARNING, f"项目类型“{text}”不是常年项目或一次性项目，未导入。", row, column)
-        grade_text = get("grade") or (get("conclusion") if _grade(get("conclusion")) else "")
+        grade_text = get("grade") or (get("conclusion") if grade_named(clean_text(get("conclusion"))) else "")
         if grade_text:
-            grade = _grade(grade_text)
+            grade = grade_named(clean_text(grade_text))
             name = "grade" if get("grade") else "conclusion"
             _, row, column = values[name]
             if not grade:
-                sheet.problem(WARNING, f"等级“{grade_text}”不是优、良、中、差之一，未导入。", row, column)
+                sheet.problem(WARNING, f"等级“{grade_text}”不是{GRADE_LIST}之一，未导入。", row, column)
             elif not record.claimed_grade:
                 record.claimed_grade = grade
         elif not record.claimed_grade:
-            match = GRADE_IN_TEXT.search(clean_text(record.conclusion))
-            if match:
-                record.claimed_grade = _grade(match[1])
+            record.claimed_grade = grade_in_text(clean_text(record.conclusion))
 
     # ---- 项目资金 / 预算执行情况 ----
 
@@ -509,7 +234,7 @@ class _Reader:
             reason_column = columns.get("reason")
             if reason_column:
                 reason = sheet.text(row, reason_column)
-                if reason and not _is_form_hint(reason):
+                if reason and not is_form_hint(reason):
                     if label_key(sheet.grid.text(header, reason_column)) in ADJUSTMENT_REASON_LABELS:
                         record.adjustment_reason = reason
                     else:
@@ -522,16 +247,16 @@ class _Reader:
         a deviation reason reading "存在问题：……" does not end the grid."""
         label_columns = max(columns.get("name", 1), columns.get("level2", 1), columns.get("level1", 1))
         return any(
-            cell.column <= label_columns and _split_label(cell.text)[0] in GRID_END_LABELS
+            cell.column <= label_columns and split_label(cell.text)[0] in GRID_END_LABELS
             for cell in self.sheet.cells(row)
         )
 
     def _read_total(self, record: ProjectRecord, row: int, columns: dict[str, int]):
         """总分 / 合计: the 得分 column's value; without one, the last number right of the label (not 分值)."""
         sheet = self.sheet
-        label = next(c for c in sheet.cells(row) if _split_label(c.text)[0] in GRID_TOTAL_LABELS)
+        label = next(c for c in sheet.cells(row) if split_label(c.text)[0] in GRID_TOTAL_LABELS)
         label_end = sheet.range_end(row, label.column)
-        inline = _split_label(sheet.raw(row, label.column))[1]
+        inline = split_label(sheet.raw(row, label.column))[1]
         score_column = columns.get("score")
         if score_column and score_column > label_end and sheet.grid.value(row, score_column) is not None:
             record.claimed_total = sheet.number(row, score_column, "总分")
@@ -548,8 +273,8 @@ class _Reader:
             if numbers:
                 record.claimed_total = sheet.number(row, numbers[-1], "总分")
         reason_column = columns.get("reason")
-        if reason_column and reason_column > label_end and _grade(sheet.raw(row, reason_column)):
-            record.claimed_grade = _grade(sheet.raw(row, reason_column))
+        if reason_column and reason_column > label_end and grade_named(clean_text(sheet.raw(row, reason_column))):
+            record.claimed_grade = grade_named(clean_text(sheet.raw(row, reason_column)))
 
     def _read_indicators(self, record: ProjectRecord, header: int, columns: dict[str, int]) -> bool:
         sheet = self.sheet
@@ -560,7 +285,7 @@ class _Reader:
             if sheet.grid.is_blank_row(row):
                 continue
             if self._is_end_row(row, columns):
-                if any(_split_label(c.text)[0] in GRID_TOTAL_LABELS for c in sheet.cells(row)):
+                if any(split_label(c.text)[0] in GRID_TOTAL_LABELS for c in sheet.cells(row)):
                     self.used_rows.add(row)
                     self._read_total(record, row, columns)
                 break
@@ -598,7 +323,7 @@ class _Reader:
         if text in SIGN_WORDINGS:
             return SIGN_WORDINGS[text]
         try:
-            return scoring.normalise_sign(text)
+            return signs.normalise_sign(text)
         except ValueError:
             self.sheet.problem(WARNING, f"指标性质“{text}”无法识别，按指标值判断。", row, column)
             return None
@@ -627,12 +352,12 @@ class _Reader:
             leading = LEADING_SIGN.match(clean_text(target))
             if leading:
                 try:
-                    sign = scoring.normalise_sign(leading[1].replace("≧", "≥").replace("≦", "≤"))
+                    sign = signs.normalise_sign(leading[1].replace("≧", "≥").replace("≦", "≤"))
                 except ValueError:  # "≥=…": not a sign; the target stays text and the checks report it
                     sign = ""
             elif target_measure.number is None:
-                sign = scoring.SIGN_QUALITATIVE  # a target in words ("较高") is a 定性 indicator
-        qualitative = sign == scoring.SIGN_QUALITATIVE
+                sign = signs.SIGN_QUALITATIVE  # a target in words ("较高") is a 定性 indicator
+        qualitative = sign == signs.SIGN_QUALITATIVE
         indicator = IndicatorRecord(
             level1=level1,
             level2=level2,
@@ -652,7 +377,7 @@ class _Reader:
         if qualitative and actual:
             indicator.actual_label = qualitative_label_from_text(actual)
             if not indicator.actual_label:
-                labels = "、".join(f"“{label}”" for label in scoring.QUALITATIVE_LABELS)
+                labels = "、".join(f"“{label}”" for label in signs.QUALITATIVE_LABELS)
                 sheet.problem(
                     WARNING,
                     f"定性指标“{called}”的实际完成值“{actual}”不能确定对应{labels}中的哪一个，按文字导入。",
@@ -669,7 +394,7 @@ def read_standard_tables(workbook) -> ReadResult:
     result = ReadResult(kind="standard")
     years: dict[int, tuple[str, int]] = {}
     for worksheet in workbook.worksheets:
-        sheet = _Sheet(worksheet, result.problems)
+        sheet = StandardSheet(worksheet, result.problems)
         for table in find_tables(sheet):
             record = _Reader(sheet, table).read()
             if record is None:

@@ -6,6 +6,7 @@ from openpyxl.utils import get_column_letter
 
 from imports.grid import Grid, normalise_label
 from imports.records import ERROR, WARNING, Problem, ReadResult, SummaryRecord
+from imports.wording import GRADE_LIST, GRADE_WORDINGS, GRADES
 from indicators.parsing import is_placeholder, parse_decimal
 
 # Each column's accepted headers (compared after normalise_label). 序号 and the finance columns are optional.
@@ -19,8 +20,6 @@ COLUMNS = {
     "opinion": ("财政抽查审核意见", "财政审核意见", "抽查审核意见", "审核意见"),
 }
 REQUIRED = ("department", "unit", "project_name", "self_grade")
-GRADES = ("优", "良", "中", "差")
-GRADE_WORDINGS = {"优秀": "优", "良好": "良", "中等": "中", "合格": "中", "较差": "差", "不合格": "差"}
 YEAR = re.compile(r"(20\d{2})\s*年度?")
 TITLE = re.compile(r"绩效自评结果汇总表")
 
@@ -58,7 +57,7 @@ def _grade(text: str, column: str, where: dict, problems: list, letter: str) -> 
     if mapped:
         problems.append(Problem(WARNING, f"{column}“{text}”按“{mapped}”导入。", column=letter, **where))
         return mapped
-    problems.append(Problem(ERROR, f"{column}“{text}”不是优、良、中、差之一。", column=letter, **where))
+    problems.append(Problem(ERROR, f"{column}“{text}”不是{GRADE_LIST}之一。", column=letter, **where))
     return ""
 
 

@@ -21,7 +21,8 @@ from evaluations.workflow.lifecycle import fiscal_year_reopen
 from imports import service
 from imports.models import ImportRecord
 from imports.readers.department_table import read_department_tables
-from imports.readers.flat import flat_template_xlsx, is_flat_workbook
+from imports.readers.flat import is_flat_workbook
+from imports.readers.flat_template import flat_template_xlsx
 from imports.readers.standard_table import read_standard_tables
 from imports.readers.summary_sheet import is_summary_workbook
 from imports.records import CREATED, ERROR, UNCHANGED, UPDATED

@@ -18,7 +18,7 @@ from evaluations.reports.department_table import department_table_xlsx
 from evaluations.reports.project_table import project_table_xlsx
 from evaluations.reports.summary import build_summary, summary_xlsx
 from imports import service
-from imports.readers.flat import flat_template_xlsx
+from imports.readers.flat_template import flat_template_xlsx
 from imports.records import CREATED, UPDATED, Outcome
 from imports.safety import UnusableWorkbook
 from imports.tests.test_flat import INDICATORS, PROJECT, fill

@@ -7,10 +7,12 @@ import pytest
 from openpyxl import Workbook
 
 from budgets.models import Project
-from domain import scoring
+from domain import signs
 from evaluations.demo import DEMO_DATA_DIR, load_demo
 from evaluations.reports.project_table import project_table_xlsx
-from imports.readers.standard_table import label_key, rate_fraction, read_standard_tables
+from imports.readers.sheet import label_key
+from imports.readers.standard_sheet import rate_fraction
+from imports.readers.standard_table import read_standard_tables
 from imports.tests.workbooks import SheetWriter, copy_sheet, load, reload
 from indicators.models import Indicator
 
@@ -192,10 +194,10 @@ def test_a_national_table_with_label_variants_merged_cells_and_full_width_number
     assert (rate.actual_text, rate.actual_value, rate.claimed_score) == ("98%", Decimal(98), Decimal("29.4"))
     assert rate.deviation_reason == "个别学员未通过考核"
     known = rows[("社会效益指标", "政策知晓度")]
-    assert (known.sign, known.target_text, known.target_value) == (scoring.SIGN_QUALITATIVE, "较高", None)
-    assert (known.actual_text, known.actual_label) == ("达成预期指标", scoring.LABEL_ACHIEVED)
+    assert (known.sign, known.target_text, known.target_value) == (signs.SIGN_QUALITATIVE, "较高", None)
+    assert (known.actual_text, known.actual_label) == ("达成预期指标", signs.LABEL_ACHIEVED)
     lasting = rows[("可持续影响指标", "长效机制")]
-    assert (lasting.sign, lasting.actual_text, lasting.actual_label) == (scoring.SIGN_QUALITATIVE, "基本持续", "")
+    assert (lasting.sign, lasting.actual_text, lasting.actual_label) == (signs.SIGN_QUALITATIVE, "基本持续", "")
     assert lasting.claimed_score == Decimal(8)
     empty = rows[("生态效益指标", "")]
     assert (empty.sign, empty.target_text, empty.weight, empty.claimed_score) == ("", "", None, None)
@@ -279,7 +281,7 @@ def test_a_sichuan_table_with_a_project_code_and_full_width_signs():
         ("产出指标", "数量指标", ">", Decimal(1500), "份"),
         ("产出指标", "质量指标", "=", Decimal(100), "%"),
         ("产出指标", "时效指标", "<", Decimal(1), "年"),
-        ("效益指标", "社会效益指标", scoring.SIGN_QUALITATIVE, None, ""),
+        ("效益指标", "社会效益指标", signs.SIGN_QUALITATIVE, None, ""),
         ("成本指标", "经济成本指标", "≤", Decimal("0.6"), "万元"),
         ("满意度指标", "满意度指标", "≥", Decimal(95), "%"),
     ]
@@ -287,7 +289,7 @@ def test_a_sichuan_table_with_a_project_code_and_full_width_signs():
     assert (quality.actual_value, quality.claimed_score) == (Decimal(98), Decimal(9))
     assert quality.deviation_reason == "存在问题：个别档案缺页"  # a reason with a label in it does not end the grid
     assert (qualitative.target_text, qualitative.actual_text) == ("查询档案更方便快捷", "部分达成")
-    assert qualitative.actual_label == scoring.LABEL_PARTIAL
+    assert qualitative.actual_label == signs.LABEL_PARTIAL
 
 
 def test_tables_of_both_layouts_in_one_workbook_beside_a_sheet_without_a_table():

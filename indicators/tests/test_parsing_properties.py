@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from domain import scoring
+from domain import signs
 from indicators.parsing import (
     PLACEHOLDERS,
     Measure,
@@ -33,8 +33,8 @@ SIGNS = {
     "<=": "≤",
 }
 UNITS = ("%", "人", "万元", "元/台", "")
-NORMAL_SIGNS = {scoring.SIGN_GE, scoring.SIGN_GT, scoring.SIGN_EQ, scoring.SIGN_LE, scoring.SIGN_LT}
-NORMAL_SIGNS.add(scoring.SIGN_QUALITATIVE)
+NORMAL_SIGNS = {signs.SIGN_GE, signs.SIGN_GT, signs.SIGN_EQ, signs.SIGN_LE, signs.SIGN_LT}
+NORMAL_SIGNS.add(signs.SIGN_QUALITATIVE)
 FULL_WIDTH_DIGITS = str.maketrans("0123456789.,%-+", "０１２３４５６７８９．，％－＋")
 
 # Text that looks like a cell: full-width forms, CJK, signs, digits, separators, blanks of every width.
@@ -73,7 +73,7 @@ def test_the_text_helpers_never_raise_and_return_text(value):
     assert cleaned == cleaned.strip()
     assert clean_text(cleaned) == cleaned
     assert isinstance(is_placeholder(value), bool)
-    assert qualitative_label_from_text(value) in (*scoring.QUALITATIVE_LABELS, "")
+    assert qualitative_label_from_text(value) in (*signs.QUALITATIVE_LABELS, "")
 
 
 @PROPERTY
@@ -197,7 +197,7 @@ def test_placeholders_mean_nothing(placeholder, blank):
 
 
 @PROPERTY
-@given(st.sampled_from(scoring.QUALITATIVE_LABELS), st.sampled_from(["", " ", "　", "\n"]))
+@given(st.sampled_from(signs.QUALITATIVE_LABELS), st.sampled_from(["", " ", "　", "\n"]))
 def test_official_labels_are_recognised_through_blanks(label, blank):
     assert qualitative_label_from_text(f"{blank}{label}{blank}") == label
 
@@ -206,6 +206,6 @@ def test_official_labels_are_recognised_through_blanks(label, blank):
 @given(st.text(alphabet="达成年度指标部分未效果较差完基本", min_size=1, max_size=12))
 def test_a_recognised_wording_maps_to_one_official_label(text):
     label = qualitative_label_from_text(text)
-    assert label in (*scoring.QUALITATIVE_LABELS, "")
+    assert label in (*signs.QUALITATIVE_LABELS, "")
     if label:
         assert qualitative_label_from_text(label) == label

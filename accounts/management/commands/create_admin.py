@@ -18,11 +18,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("username", help="登录用户名")
-        parser.add_argument("--bureau", required=True, help="所属财政局名称，如 东莞市财政局")
         self.add_account_arguments(parser)
+        parser.add_argument("--bureau", required=True, help="所属财政局名称，如 东莞市财政局")
 
     def add_account_arguments(self, parser):
+        """The arguments of every account command (create_operator takes these alone)."""
+        parser.add_argument("username", help="登录用户名")
         parser.add_argument("--full-name", default="", help="姓名")
         parser.add_argument("--email", default="", help="电子邮箱")
         parser.add_argument(

@@ -10,7 +10,6 @@ class Command(CreateAdminCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("username", help="登录用户名")
         self.add_account_arguments(parser)
 
     def handle(self, *args, username, full_name, email, interactive, **options):

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organisation
 from budgets.models import FiscalYear
-from evaluations.quality.checks import ERROR, HINT, RULE_LABELS, findings_for
+from evaluations.quality.engine import findings_for
+from evaluations.quality.findings import ERROR, HINT, RULE_LABELS
 
 TEXT, JSON = "text", "json"
 
