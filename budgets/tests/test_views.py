@@ -1538,3 +1538,17 @@ def test_the_edit_form_names_the_year_unit_rules_and_status(client, cast, evalua
     assert text_of(head) == (
         "项目支出绩效自评表 （2024年度） 东莞市技师学院 · 全国通用（财预〔2020〕10号） · 状态：草稿 · 查看表格"
     )
+
+
+def test_a_garbled_spare_row_count_adds_one_row_instead_of_failing_after_the_save(client, cast, filled_evaluation):
+    """Issue 15: ``spare_rows=abc`` (or "²") gave a 500 after the draft had already been saved."""
+    project = filled_evaluation.project
+    client.force_login(cast.unit_filler)
+
+    locations = []
+    for garbled in ("abc", "²"):
+        page = client.get(edit_url(project))  # each save moves the version on
+        response = client.post(edit_url(project), posted_data(page, {"action": "add_row", "spare_rows": garbled}))
+        locations.append(response["Location"])
+
+    assert locations == [edit_url(project, "?rows=2#indicator-grid")] * 2

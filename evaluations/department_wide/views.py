@@ -44,7 +44,7 @@ from evaluations.richtext import opinion_paragraphs
 from evaluations.scopes import department_evaluations_visible_to
 from evaluations.workflow.actions import perform
 from evaluations.workflow.services import StaleEditError, WorkflowError
-from evaluations.workflow.versions import posted_version
+from evaluations.workflow.versions import posted_version, whole_number
 from policy.access import (
     can,
     department_scope,
@@ -341,9 +341,7 @@ def department_evaluation_submit_view(request, year, department_pk):
     urls = _urls(evaluation)
     version = request.POST.get("version", "")
     try:
-        department_evaluation_submit(
-            evaluation=evaluation, actor=request.user, version=int(version) if version.isdigit() else None
-        )
+        department_evaluation_submit(evaluation=evaluation, actor=request.user, version=whole_number(version))
     except DepartmentSubmissionRefused as refused:
         messages.error(request, f"{refused}请按标出的提示补充后再提交。")
         return redirect(f"{urls['edit']}?check=submit")

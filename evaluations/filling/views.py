@@ -30,6 +30,7 @@ from evaluations.quality.engine import project_findings
 from evaluations.quality.validation import submission_problems
 from evaluations.scorecard import build_scorecard, score_rows
 from evaluations.workflow.services import StaleEditError, SubmissionRefused, WorkflowError, evaluation_submit
+from evaluations.workflow.versions import whole_number
 from indicators.scopes import library_indicators_for
 from policy.access import can, get_object_for_user, sees_finance_results
 from policy.locks import YearLocked
@@ -213,7 +214,7 @@ def project_edit(request, pk):
     action = request.POST.get("action", "save")
     edit_url = reverse("budgets:project_edit", args=[project.pk])
     if action == "add_row":
-        spare = int(request.POST.get("spare_rows", SPARE_ROWS) or SPARE_ROWS) + 1
+        spare = (whole_number(request.POST.get("spare_rows")) or SPARE_ROWS) + 1
         return redirect(f"{edit_url}?rows={min(spare, MAX_SPARE_ROWS)}#indicator-grid")
     if action == "submit":
         try:
@@ -387,7 +388,8 @@ def project_copy(request):
         if p.name not in already
     ]
     if request.method == "POST":
-        source = get_object_or_404(own, pk=request.POST.get("project"), fiscal_year__year__lt=target.year)
+        chosen = whole_number(request.POST.get("project")) or 0
+        source = get_object_or_404(own, pk=chosen, fiscal_year__year__lt=target.year)
         if source.name in already:
             messages.error(request, f"{target.year}年度已有同名项目“{source.name}”。")
             return redirect("budgets:project_copy")

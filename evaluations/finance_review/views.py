@@ -43,7 +43,7 @@ from evaluations.workflow.lifecycle import (
     open_reviews,
 )
 from evaluations.workflow.services import WorkflowError
-from evaluations.workflow.versions import posted_version
+from evaluations.workflow.versions import posted_version, whole_number
 from policy.access import can, get_object_for_user
 from policy.rules import is_finance_reviewer
 
@@ -109,7 +109,7 @@ def _year_for(request):
     years = fiscal_years_visible_to(request.user).order_by("-year")
     chosen = request.GET.get("year")
     if chosen:
-        return get_object_or_404(years, year=chosen), years
+        return get_object_or_404(years, year=whole_number(chosen) or 0), years
     # EXISTS stops at the first approved record of a year; a join with DISTINCT read all of them (20 ms at
     # 10,000 projects, bench/profile_pages.py).
     approved = ProjectEvaluation.objects.filter(project__fiscal_year=OuterRef("pk"), status__in=REVIEWABLE)
@@ -128,8 +128,9 @@ def _board_filtered(request, rows):
     if grade_filter in Grade.values:
         rows = rows.filter(review__grade=grade_filter)
     department_filter = request.GET.get("department", "")
-    if department_filter.isdigit():
-        rows = rows.filter(Q(project__unit_id=department_filter) | Q(project__unit__parent_id=department_filter))
+    department_id = whole_number(department_filter)
+    if department_id is not None:
+        rows = rows.filter(Q(project__unit_id=department_id) | Q(project__unit__parent_id=department_id))
     return rows, {"sample": status_filter, "grade": grade_filter, "department": department_filter}
 
 

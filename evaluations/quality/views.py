@@ -11,6 +11,7 @@ from accounts.models import Organisation
 from budgets.scopes import fiscal_years_visible_to
 from evaluations.quality.engine import findings_for
 from evaluations.quality.findings import ERROR, FINANCE_CODES, HINT, RULE_LABELS
+from evaluations.workflow.versions import whole_number
 from policy.access import department_scope, require, sees_finance_results, sees_whole_bureau
 
 COLUMNS = ("序号", "主管部门", "预算单位", "项目", "级别", "规则", "说明")
@@ -23,7 +24,7 @@ def _choices(request):
     require(user, "evaluations.view_quality", message="只有主管部门和财政局可以查看审核结果清单。")
     years = fiscal_years_visible_to(user).order_by("-year")
     asked = request.GET.get("year", "")
-    fiscal_year = years.filter(year=int(asked)).first() if asked.isdigit() else years.first()
+    fiscal_year = years.filter(year=whole_number(asked)).first() if whole_number(asked) is not None else years.first()
     if fiscal_year is None:
         raise Http404("没有可查看的年度。")
     departments = Organisation.objects.departments().filter(parent=fiscal_year.finance_bureau).order_by("name")
@@ -32,7 +33,7 @@ def _choices(request):
         departments = departments.filter(pk=department.pk)
     else:
         chosen = request.GET.get("department", "")
-        department = departments.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+        department = departments.filter(pk=whole_number(chosen)).first() if whole_number(chosen) is not None else None
     # The self-vs-finance comparisons are finance results: hidden, rule and all, until the reader may see them.
     finance_results = sees_finance_results(user, fiscal_year)
     rules = {code: label for code, label in RULE_LABELS.items() if finance_results or code not in FINANCE_CODES}

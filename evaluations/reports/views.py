@@ -15,6 +15,7 @@ from budgets.scopes import fiscal_years_visible_to
 from evaluations.models import DepartmentEvaluation, ReportExport
 from evaluations.reports.exports import export_request, export_retry
 from evaluations.workflow.actions import perform
+from evaluations.workflow.versions import whole_number
 from policy.access import can, department_scope, get_object_for_user, require, sees_finance_results
 
 CONTENT_TYPES = {
@@ -50,7 +51,7 @@ def summary_download(request, year, fmt):
         if chosen:
             department = get_object_or_404(
                 Organisation.objects.departments(),
-                pk=chosen if chosen.isdigit() else 0,
+                pk=whole_number(chosen) or 0,
                 parent=fiscal_year.finance_bureau,
             )
     sheet = build_summary(
@@ -112,14 +113,16 @@ def _may_export(user, fiscal_year, department):
 @require_POST
 def export_start(request):
     """Queue a large output: the whole city's summary, or every project table of a department (a zip)."""
-    fiscal_year = get_object_or_404(fiscal_years_visible_to(request.user), year=request.POST.get("year", 0) or 0)
+    asked_year = whole_number(request.POST.get("year")) or 0
+    fiscal_year = get_object_or_404(fiscal_years_visible_to(request.user), year=asked_year)
     kind = request.POST.get("kind", "")
     fmt = request.POST.get("format", "")
     if kind not in ReportExport.Kind.values or fmt not in ReportExport.Format.values:
         raise Http404("不支持的导出。")
     require(request.user, "evaluations.view_exports", message="您无权导出该范围的报表。")
     if request.POST.get("department"):
-        department = get_object_or_404(Organisation.objects.departments(), pk=request.POST["department"] or 0)
+        asked_department = whole_number(request.POST["department"]) or 0
+        department = get_object_or_404(Organisation.objects.departments(), pk=asked_department)
     else:
         department = department_scope(request.user)
     if not _may_export(request.user, fiscal_year, department):

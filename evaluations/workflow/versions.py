@@ -1,10 +1,24 @@
-"""Reading values a page posted back, without trusting them."""
+"""Reading numbers a page sent back (a query string, a hidden field), without trusting them.
+
+``str.isdigit`` is true for "²" and "٣", which ``int`` then refuses: a crafted parameter must mean "not given"
+(or a 404), never a server error. Every view reads an id, a year, a version or a count through here.
+"""
 
 # A version the page did not send (or sent garbled) matches no record: the action is refused as stale.
 MISSING_VERSION = -1
+# Longer than any id, year or count we store; also keeps a crafted parameter from becoming a huge integer.
+_MAX_DIGITS = 18
+
+
+def whole_number(raw) -> int | None:
+    """``raw`` as a non-negative whole number when it is written in ASCII digits, else None."""
+    text = (raw or "").strip() if isinstance(raw, str) else ""
+    if text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS:
+        return int(text)
+    return None
 
 
 def posted_version(request, name: str = "version") -> int:
     """The record version a form carried (its hidden field), or MISSING_VERSION when absent or not a number."""
-    raw = request.POST.get(name, "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else MISSING_VERSION
+    version = whole_number(request.POST.get(name, ""))
+    return MISSING_VERSION if version is None else version

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import Organisation
 from budgets.models import FiscalYear, Project
 from evaluations.models import DepartmentEvaluation
+from evaluations.workflow.versions import whole_number
 
 SUMMARY = "summary"
 PROJECT_TABLE = "project-table"
@@ -121,7 +122,7 @@ class Command(BaseCommand):
                 unit__parent__in=[o.pk for o in department_orgs]
             )
         by_name = list(candidates.filter(name=wanted.strip()).order_by("pk"))
-        by_id = list(candidates.filter(pk=int(wanted))) if wanted.strip().isdigit() else []
+        by_id = list(candidates.filter(pk=whole_number(wanted))) if whole_number(wanted) is not None else []
         matches = by_id or by_name
         if len(matches) == 1:
             return matches[0]
