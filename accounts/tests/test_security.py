@@ -85,3 +85,23 @@ def test_the_production_settings_pass_djangos_deploy_checks():
     )
 
     assert (result.returncode, result.stdout.strip()) == (0, "System check identified no issues (0 silenced).")
+
+
+def test_the_lockout_page_says_how_long_in_words_not_as_an_iso_duration(client, org, settings):
+    """Issue 15, finding 8: the page read "登录已暂停 PT15M"."""
+    UserFactory(username="unit", role="unit_filler", organisation=org.unit)
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        locked = _log_in(client, "unit", "wrong-password")
+
+    text = locked.content.decode()
+    assert ("登录已暂停 15 分钟" in text, "PT15M" in text) == (True, False)
+
+
+@pytest.mark.parametrize(
+    "iso, words", [("PT15M", "15 分钟"), ("PT1H30M", "1 小时 30 分钟"), ("PT2H", "2 小时"), ("", "一段时间")]
+)
+def test_lockout_lengths_in_words(iso, words):
+    from accounts.templatetags.sign_in import duration_zh
+
+    assert duration_zh(iso) == words
