@@ -20,7 +20,7 @@ from django.utils import timezone
 from budgets.models import BudgetLine, FiscalYear, Project, RuleProfile
 from evaluations.filling.services import project_create
 from evaluations.models import EvaluationTransition, ProjectEvaluation
-from evaluations.tests.factories import FiscalYearFactory, IndicatorFactory
+from evaluations.tests.factories import FiscalYearFactory, IndicatorFactory, ProjectFactory
 from evaluations.workflow.services import evaluation_recalculate, evaluation_return, evaluation_submit
 from indicators.models import Indicator, LibraryIndicator
 
@@ -1552,3 +1552,38 @@ def test_a_garbled_spare_row_count_adds_one_row_instead_of_failing_after_the_sav
         locations.append(response["Location"])
 
     assert locations == [edit_url(project, "?rows=2#indicator-grid")] * 2
+
+
+def _another_projects_line(org, year):
+    other = ProjectFactory(fiscal_year=year, unit=org.other_unit, name="别人的项目")
+    return BudgetLine.objects.create(project=other, fund_source="其他资金", order=9, initial_wan=Decimal("1.00"))
+
+
+def test_a_forged_fund_row_id_is_refused_on_the_form_and_nothing_changes(client, cast, org, year, filled_evaluation):
+    """Issue 15: a ``budget-0-id`` naming another project's line gave a 500 from bulk_update."""
+    project = filled_evaluation.project
+    foreign = _another_projects_line(org, year)
+    client.force_login(cast.unit_filler)
+    page = client.get(edit_url(project))
+    data = posted_data(page, {"budget-0-id": str(foreign.pk), "budget-0-initial_wan": "999"})
+
+    response = client.post(edit_url(project), data)
+
+    foreign.refresh_from_db()
+    assert (response.status_code, foreign.initial_wan, foreign.project_id != project.pk) == (422, Decimal("1.00"), True)
+    assert not project.budget_lines.filter(initial_wan=Decimal("999")).exists()
+
+
+def test_an_extra_fund_row_appended_to_the_form_is_refused_in_chinese(client, cast, filled_evaluation):
+    project = filled_evaluation.project
+    client.force_login(cast.unit_filler)
+    page = client.get(edit_url(project))
+    data = posted_data(page)
+    extra = int(data["budget-TOTAL_FORMS"])
+    data.update({"budget-TOTAL_FORMS": str(extra + 1), f"budget-{extra}-initial_wan": "5"})
+
+    response = client.post(edit_url(project), data)
+
+    assert response.status_code == 422
+    assert "资金来源行由年度方案确定，不能增加或替换" in response.content.decode()
+    assert project.budget_lines.count() == extra

@@ -65,7 +65,22 @@ class BudgetLineForm(forms.ModelForm):
             field.localize = False
 
 
-BudgetLineFormSet = forms.inlineformset_factory(Project, BudgetLine, form=BudgetLineForm, extra=0, can_delete=False)
+class FixedBudgetLines(forms.BaseInlineFormSet):
+    """The year's profile fixes a project's fund rows: a posted row that is not one of them is refused.
+
+    A forged row id (another project's line) or an extra row appended to the form would otherwise reach the
+    save as a line without a primary key (issue 15: a server error from ``bulk_update``).
+    """
+
+    def clean(self):
+        super().clean()
+        if any(form.instance.pk is None and form.has_changed() for form in self.forms):
+            raise forms.ValidationError("资金来源行由年度方案确定，不能增加或替换；请刷新页面后重新填写。")
+
+
+BudgetLineFormSet = forms.inlineformset_factory(
+    Project, BudgetLine, form=BudgetLineForm, formset=FixedBudgetLines, extra=0, can_delete=False
+)
 
 CATEGORY_SEPARATOR = "|"
 
