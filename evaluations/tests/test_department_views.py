@@ -748,3 +748,18 @@ def test_once_the_year_is_published_the_department_reads_the_finance_review(clie
         True,
         True,
     )
+
+
+@pytest.mark.parametrize("garbled", ["²", "abc", ""])
+def test_a_crafted_version_on_submit_reads_as_no_version_not_a_server_error(client, cast, draft, garbled):
+    """Issue 15: ``version=²`` on the submit gave a 500 (``"²".isdigit()`` is true, ``int("²")`` fails).
+
+    Like a missing version, it submits what is saved (the submit posts no edits of its own).
+    """
+    fill_completely(draft, cast.department_reviewer)
+    client.force_login(cast.department_reviewer)
+
+    response = client.post(url("submit", draft), {"version": garbled})
+
+    draft.refresh_from_db()
+    assert (response.status_code, draft.status) == (302, DepartmentEvaluation.Status.SUBMITTED)
