@@ -6,6 +6,7 @@ is complete, so a half-written file is never offered; a failure keeps its reason
 """
 
 import logging
+import re
 import zipfile
 from io import BytesIO
 
@@ -88,6 +89,21 @@ def _summary(export: ReportExport) -> tuple[bytes, str]:
     return content, f"{export.fiscal_year.year}年度市级财政支出绩效自评结果汇总表（{scope}）.{export.format}"
 
 
+# Characters that would change an entry's folder or be refused by some unzip tool (Windows' set, and controls).
+_UNSAFE_IN_ENTRY = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+ENTRY_PART_LIMIT = 80
+
+
+def entry_part(text: str) -> str:
+    """One folder or file name inside the zip, from a name a user typed (a unit's, a project's).
+
+    The separators and the characters an unzip tool refuses become "_", and a name cannot start with a dot:
+    a project named ``../../tmp/x`` stays a file inside its unit's folder (issue 15, finding 3).
+    """
+    cleaned = _UNSAFE_IN_ENTRY.sub("_", text or "").strip().lstrip(".").strip()
+    return cleaned[:ENTRY_PART_LIMIT] or "未命名"
+
+
 def _project_tables(export: ReportExport) -> tuple[bytes, str]:
     """Every table of the scope as one zip: each project's 项目支出绩效自评表, each department's
     部门整体支出绩效自评表 and the scope's 汇总表, by department and unit — of the records that reached 已提交
@@ -115,10 +131,11 @@ def _project_tables(export: ReportExport) -> tuple[bytes, str]:
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for n, project in enumerate(projects, start=1):
-            archive.writestr(f"{project.unit.name}/{project.pk}-{project.name}.{export.format}", render(project))
+            name = f"{entry_part(project.unit.name)}/{project.pk}-{entry_part(project.name)}.{export.format}"
+            archive.writestr(name, render(project))
             _progress(export, n * 100 // steps)
         for n, evaluation in enumerate(departments, start=len(projects) + 1):
-            name = f"{evaluation.department.name}/部门整体支出绩效自评表.{export.format}"
+            name = f"{entry_part(evaluation.department.name)}/部门整体支出绩效自评表.{export.format}"
             archive.writestr(name, render_department(evaluation))
             _progress(export, n * 100 // steps)
         sheet = _summary_sheet(export)

@@ -11,8 +11,9 @@ from accounts.models import Organisation, User
 from budgets.models import FiscalYear
 from config.celery import app as celery_app
 from evaluations.demo import load_demo
-from evaluations.models import ReportExport
-from evaluations.reports.exports import UNAVAILABLE, export_request, export_retry, export_run
+from evaluations.models import ProjectEvaluation, ReportExport
+from evaluations.reports.exports import UNAVAILABLE, entry_part, export_request, export_retry, export_run
+from evaluations.tests.factories import ProjectEvaluationFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +152,37 @@ def test_the_status_endpoint_reports_each_of_my_exports(client, demo):
     assert payload == {
         "exports": [{"id": export.pk, "status": "pending", "label": "排队中", "progress": 0, "error": ""}]
     }
+
+
+@pytest.mark.parametrize(
+    "project_name",
+    ["../../../../tmp/x", 'a/b<c>"d', "..\\\\evil", "制表\t符|管道", "．．／全角"],
+)
+def test_a_project_name_cannot_leave_its_units_folder_in_the_zip(cast, org, year, project_name):
+    """Issue 15, finding 3: a project named ``../../../../tmp/x`` became the entry
+    ``东莞市技师学院/56-../../../../tmp/x.xlsx``; ``/ < "`` broke the folder tree."""
+    project = ProjectFactory(fiscal_year=year, unit=org.unit, name=project_name)
+    ProjectEvaluationFactory(project=project, status=ProjectEvaluation.Status.SUBMITTED)
+    export = ReportExport.objects.create(
+        owner=cast.finance_reviewer, kind="project_tables", format="xlsx", fiscal_year=year, department=org.department
+    )
+
+    export_run(export=export)
+
+    export.refresh_from_db()
+    names = zipfile.ZipFile(BytesIO(export.file.read())).namelist()
+    project_entries = [name for name in names if name.startswith(f"{org.unit.name}/{project.pk}-")]
+    assert export.status == "done"
+    assert len(project_entries) == 1
+    folder, file = project_entries[0].split("/")
+    assert (folder, file.startswith(f"{project.pk}-"), any(c in file for c in '\\:*?"<>|\x00')) == (
+        org.unit.name,
+        True,
+        False,
+    )
+    assert all(".." not in part.split("-", 1)[0] and not part.startswith(".") for part in project_entries[0].split("/"))
+
+
+def test_entry_names_keep_chinese_text_and_fall_back_when_nothing_is_left():
+    names = (entry_part("东莞市技师学院"), entry_part("..."), entry_part("x" * 200))
+    assert names == ("东莞市技师学院", "未命名", "x" * 80)
