@@ -76,3 +76,20 @@ def test_the_container_probe_passes_only_on_a_healthy_server_it_may_address(live
     )
 
     assert outcomes == (0, 1, 1)
+
+
+@pytest.mark.django_db
+def test_health_says_degraded_when_the_configured_redis_does_not_answer(client, settings):
+    """Issue 15, finding 4: /healthz/ said "ok" with Redis down, while exports could not start."""
+    settings.REDIS_URL = f"redis://127.0.0.1:{_closed_port()}/0"
+
+    response = client.get("/healthz/")
+
+    assert (response.status_code, response.content) == (200, b"degraded: redis")
+
+
+@pytest.mark.django_db
+def test_health_needs_no_redis_when_none_is_configured(client, settings):
+    settings.REDIS_URL = None
+
+    assert client.get("/healthz/").content == b"ok"
