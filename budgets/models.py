@@ -293,14 +293,8 @@ class Project(models.Model):
     year_paths = ("fiscal_year",)
     bureau_paths = ("fiscal_year__finance_bureau",)
 
-    # The header and narrative fields a unit fills in (the form) and a published table carries (imports).
-    HEADER_FIELDS = (
-        "name",
-        "code",
-        "project_type",
-        "manager",
-        "finance_manager",
-        "phone",
+    # The narrative fields (multi-line text boxes on the form).
+    NARRATIVE_FIELDS = (
         "background",
         "content",
         "goal_expected",
@@ -312,6 +306,8 @@ class Project(models.Model):
         "improvements",
         "summary",
     )
+    # The header and narrative fields a unit fills in (the form) and a published table carries (imports).
+    HEADER_FIELDS = ("name", "code", "project_type", "manager", "finance_manager", "phone", *NARRATIVE_FIELDS)
 
     class ProjectType(models.TextChoices):
         RECURRING = "recurring", "常年项目"

@@ -22,21 +22,7 @@ class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
         fields = list(Project.HEADER_FIELDS)
-        widgets = {
-            name: forms.Textarea(attrs=TEXTAREA)
-            for name in (
-                "background",
-                "content",
-                "goal_expected",
-                "goal_actual",
-                "execution_reason",
-                "adjustment_reason",
-                "conclusion",
-                "problems",
-                "improvements",
-                "summary",
-            )
-        }
+        widgets = {name: forms.Textarea(attrs=TEXTAREA) for name in Project.NARRATIVE_FIELDS}
 
 
 def plain_amount(value):

@@ -23,8 +23,8 @@ def _choices(request):
     user = request.user
     require(user, "evaluations.view_quality", message="只有主管部门和财政局可以查看审核结果清单。")
     years = fiscal_years_visible_to(user).order_by("-year")
-    asked = request.GET.get("year", "")
-    fiscal_year = years.filter(year=whole_number(asked)).first() if whole_number(asked) is not None else years.first()
+    asked = whole_number(request.GET.get("year"))
+    fiscal_year = years.filter(year=asked).first() if asked is not None else years.first()
     if fiscal_year is None:
         raise Http404("没有可查看的年度。")
     departments = Organisation.objects.departments().filter(parent=fiscal_year.finance_bureau).order_by("name")
@@ -32,8 +32,8 @@ def _choices(request):
     if department is not None:
         departments = departments.filter(pk=department.pk)
     else:
-        chosen = request.GET.get("department", "")
-        department = departments.filter(pk=whole_number(chosen)).first() if whole_number(chosen) is not None else None
+        chosen = whole_number(request.GET.get("department"))
+        department = departments.filter(pk=chosen).first() if chosen is not None else None
     # The self-vs-finance comparisons are finance results: hidden, rule and all, until the reader may see them.
     finance_results = sees_finance_results(user, fiscal_year)
     rules = {code: label for code, label in RULE_LABELS.items() if finance_results or code not in FINANCE_CODES}
