@@ -5,7 +5,7 @@ whole bureau, or one department), including projects deleted since. Finance revi
 the year's settings and — for admins — user accounts are added for bureau staff. History is read source by
 source in one streaming query each, ordered by object so each change is compared with the snapshot before it;
 rows are written by XlsxWriter in constant-memory mode, every text cell as a string (no formula, number or URL
-is ever made of what a user typed).
+is ever made of what a user typed) shown exactly, a formula-like one with the quote-prefix style.
 """
 
 import tempfile
@@ -41,6 +41,7 @@ from evaluations.models import (
     ReviewIndicatorScore,
     SpotCheckSample,
 )
+from evaluations.reports.excel import QuotedFormats
 from indicators.models import Indicator
 from policy.access import can, department_scope
 
@@ -228,11 +229,12 @@ def _write_rows(workbook, user, scope: Scope) -> int:
     count = 0
     with workbook as wb:
         ws = wb.add_worksheet("变更记录")
-        header = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True})
-        body = wb.add_format({"text_wrap": True, "valign": "top"})
+        formats = QuotedFormats(wb)
+        header = formats.add({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True})
+        body = formats.add({"text_wrap": True, "valign": "top"})
         for column, (title, width) in enumerate(COLUMNS):
             ws.set_column(column, column, width)
-            ws.write_string(0, column, title, header)
+            formats.write(ws, 0, column, title, header)
         ws.freeze_panes(1, 0)
         for count, row in enumerate(audit_rows(user, scope), start=1):
             if count > MAX_ROWS:
@@ -241,6 +243,7 @@ def _write_rows(workbook, user, scope: Scope) -> int:
                 if isinstance(value, int):
                     ws.write_number(count, column, value, body)
                 else:
-                    ws.write_string(count, column, value, body)
+                    # What users typed, shown exactly: a formula-like text gets the quote-prefix style.
+                    formats.write(ws, count, column, value, body)
         ws.autofilter(0, 0, max(count, 1), len(COLUMNS) - 1)
     return count

@@ -9,7 +9,7 @@ from io import BytesIO
 from accounts.models import Organisation
 from budgets.models import FiscalYear, Project
 from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvaluation, reported_grade_sql
-from evaluations.reports.excel import safe_text
+from evaluations.reports.excel import QuotedFormats
 from evaluations.reports.pdf import render_pdf
 from evaluations.richtext import opinion_paragraphs
 
@@ -381,7 +381,8 @@ def summary_xlsx(sheet: SummarySheet) -> bytes:
     thousands of framed, wrapped rows, and openpyxl's write-only mode pays for each styled cell in Python
     (about 1.6 times its plain speed), while XlsxWriter writes a formatted row in one call — the only way to
     stay within 1.5 times openpyxl's unstyled write (bench/bench_reports.py). Every cell is written with its
-    explicit type: numbers as numbers, text always as a string (never turned into a formula, number or URL).
+    explicit type: numbers as numbers, text always as a string (never turned into a formula, number or URL), a
+    formula-like text with the quote-prefix style (QuotedFormats).
     """
     import xlsxwriter
 
@@ -395,28 +396,29 @@ def summary_xlsx(sheet: SummarySheet) -> bytes:
     }
     with xlsxwriter.Workbook(buffer, options) as wb:
         ws = wb.add_worksheet("汇总表")
+        formats = QuotedFormats(wb)
         body = {"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "vcenter", "border": 1}
-        header = wb.add_format({**body, "bold": True, "align": "center", "bg_color": "#D9E1F2"})
-        centred = wb.add_format({**body, "align": "center"})
-        left = wb.add_format({**body, "align": "left"})
-        title = wb.add_format({"font_name": "宋体", "font_size": 16, "bold": True, "align": "center"})
-        organisation = wb.add_format({"font_name": "宋体", "font_size": 10})
+        header = formats.add({**body, "bold": True, "align": "center", "bg_color": "#D9E1F2"})
+        centred = formats.add({**body, "align": "center"})
+        left = formats.add({**body, "align": "left"})
+        title = formats.add({"font_name": "宋体", "font_size": 16, "bold": True, "align": "center"})
+        organisation = formats.add({"font_name": "宋体", "font_size": 10})
         # 序号, 自评结果 and 财政抽查审核结果 are centred; names and the opinion read from the left.
         column_formats = (centred, left, left, left, centred, centred, left)
 
         _page_setup(ws)
         last_column = len(sheet.headers) - 1
         ws.set_row(TITLE_ROW - 1, 30)
-        ws.merge_range(TITLE_ROW - 1, 0, TITLE_ROW - 1, last_column, safe_text(sheet.title), title)
+        formats.merge(ws, TITLE_ROW - 1, 0, TITLE_ROW - 1, last_column, sheet.title, title)
         ws.set_row(ORGANISATION_ROW - 1, 20)
-        ws.merge_range(
-            ORGANISATION_ROW - 1, 0, ORGANISATION_ROW - 1, last_column, safe_text(sheet.organisation_line), organisation
+        formats.merge(
+            ws, ORGANISATION_ROW - 1, 0, ORGANISATION_ROW - 1, last_column, sheet.organisation_line, organisation
         )
         ws.set_row(HEADER_ROW - 1, _row_height(sheet.headers, COLUMN_WIDTHS))
         for column, text in enumerate(sheet.headers):
-            ws.write_string(HEADER_ROW - 1, column, text, header)
+            formats.write(ws, HEADER_ROW - 1, column, text, header)
 
-        write_string, write_number, set_row = ws.write_string, ws.write_number, ws.set_row
+        write_string, write_number, set_row, text_of = ws.write_string, ws.write_number, ws.set_row, formats.text
         for row_index, row in enumerate(sheet.rows, start=HEADER_ROW):
             values = row.cells
             set_row(row_index, _row_height(values, COLUMN_WIDTHS))
@@ -424,5 +426,5 @@ def summary_xlsx(sheet: SummarySheet) -> bytes:
                 if isinstance(value, int | Decimal) and not isinstance(value, bool):
                     write_number(row_index, column, value, cell_format)
                 else:
-                    write_string(row_index, column, safe_text(value), cell_format)
+                    write_string(row_index, column, *text_of(value, cell_format))
     return buffer.getvalue()

@@ -212,7 +212,7 @@ def test_a_note_that_looks_like_a_formula_comes_back_as_text(demo):
     ws = _worksheet(department_table_xlsx(evaluation))
 
     notes = [row[7] for row in ws.iter_rows() if row[7].value and "1+1" in str(row[7].value)]
-    assert [(cell.value, cell.data_type) for cell in notes] == [("'=1+1", "s")]
+    assert [(cell.value, cell.data_type, cell.quotePrefix) for cell in notes] == [("=1+1", "s", True)]
 
 
 @pytest.mark.parametrize("file_format", ["pdf", "xlsx"])

@@ -377,8 +377,8 @@ def test_an_indicator_named_like_a_formula_comes_back_as_text(demo):
 
     workbook = project_table_xlsx(project)
 
-    cells = [c for row in load_workbook(BytesIO(workbook)).active.iter_rows() for c in row if c.value == "'=1+1"]
-    assert [(c.data_type, c.column) for c in cells] == [("s", 3)]
+    cells = [c for row in load_workbook(BytesIO(workbook)).active.iter_rows() for c in row if c.value == "=1+1"]
+    assert [(c.data_type, c.column, c.quotePrefix) for c in cells] == [("s", 3, True)]
     assert "=1+1" in _pdf_text(project_table_pdf(project))
 
 

@@ -159,7 +159,7 @@ def test_a_project_name_that_looks_like_a_formula_comes_back_as_text(org, year):
     content = summary_xlsx(build_summary(fiscal_year=year, department=org.department))
 
     cell = load_workbook(BytesIO(content)).active.cell(row=HEADER_ROW + 1, column=4)
-    assert (cell.value, cell.data_type) == ('\'=HYPERLINK("http://x","点击")', "s")
+    assert (cell.value, cell.data_type, cell.quotePrefix) == ('=HYPERLINK("http://x","点击")', "s", True)
 
 
 def test_the_department_filter_leaves_out_other_departments(org, year):

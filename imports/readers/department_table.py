@@ -108,7 +108,8 @@ def _split(text: str) -> tuple[str, str | None]:
 
 
 def _unescaped(text: str) -> str:
-    """A text as the unit wrote it: our Excel exports put a quote before a leading = + - @ (formula safety)."""
+    """A text as the unit wrote it: our older Excel exports put a quote before a leading = + - @ (formula safety;
+    they now write the exact text with the quote-prefix style), so such a quote is taken off."""
     if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_STARTS):
         return text[1:]
     return text

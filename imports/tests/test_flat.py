@@ -218,9 +218,11 @@ def test_template_text_is_formula_safe():
 
     workbook = load_workbook(BytesIO(flat_template_xlsx(profile)))
 
-    values = [cell.value for row in workbook["项目"].iter_rows() for cell in row if cell.value]
-    assert not [v for v in values if str(v).startswith("=")]
-    assert "'=HYPERLINK(1)年初预算数" in values
+    cells = [cell for row in workbook["项目"].iter_rows() for cell in row if cell.value]
+    assert {cell.data_type for cell in cells} == {"s"}
+    quoted = [(cell.value, cell.quotePrefix) for cell in cells if cell.value.startswith("=")]
+    assert quoted and all(quote for _, quote in quoted)
+    assert ("=HYPERLINK(1)年初预算数", True) in quoted
 
 
 def test_template_headers_import_back(org, year):
