@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import NullIf
+from django.utils import timezone
 
 from accounts.models import Organisation
 from budgets.models import AMOUNT, POINTS, RATIO, DepartmentIndicator, FiscalYear, Project, RuleProfile
@@ -536,6 +537,13 @@ class ReportExport(models.Model):
     error = models.TextField("失败原因", blank=True)
     created_at = models.DateTimeField("申请时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # The last sign of life: set when queued and at every start and progress report. A queued or running export
+    # whose heartbeat is older than settings.EXPORT_STALE_AFTER is shown failed and may be retried
+    # (evaluations/reports/exports.py, mark_stale). Rows from before the field count from the migration.
+    heartbeat_at = models.DateTimeField("最近进展", default=timezone.now, editable=False)
+    # When the current run started; it also names the run: only the run that set it may move the bar or attach
+    # the file, so a run given up as stale (or replaced by a retry) cannot write over what followed.
+    started_at = models.DateTimeField("开始时间", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "后台导出"

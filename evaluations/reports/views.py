@@ -13,8 +13,8 @@ from accounts.models import Organisation
 from budgets.models import Project
 from budgets.scopes import fiscal_years_visible_to
 from evaluations.models import DepartmentEvaluation, ReportExport
-from evaluations.reports.exports import export_request, export_retry
-from evaluations.workflow.actions import perform
+from evaluations.reports.exports import UNAVAILABLE, export_request, export_retry, mark_stale, stale_time_text
+from evaluations.workflow.services import WorkflowError
 from evaluations.workflow.versions import whole_number
 from policy.access import can, department_scope, get_object_for_user, require, sees_finance_results
 
@@ -127,19 +127,40 @@ def export_start(request):
         department = department_scope(request.user)
     if not _may_export(request.user, fiscal_year, department):
         raise PermissionDenied("您无权导出该范围的报表。")
+    # No ATOMIC_REQUESTS: the task is sent (or refused by the broker) before export_request returns.
     export = export_request(owner=request.user, kind=kind, fmt=fmt, fiscal_year=fiscal_year, department=department)
-    messages.success(request, f"已开始生成“{export}”，完成后可在“我的下载”中下载。")
+    _say_how_queueing_went(request, export, f"已开始生成“{export}”，完成后可在“我的下载”中下载。")
     return redirect("reports:exports")
+
+
+def _say_how_queueing_went(request, export: ReportExport, started: str) -> None:
+    """``started``, or — if the broker refused the task, or (in-process) it already failed — that it did not."""
+    export.refresh_from_db(fields=["status", "error"])
+    if export.status != ReportExport.Status.FAILED:
+        messages.success(request, started)
+    elif export.error == UNAVAILABLE:
+        messages.error(request, "后台任务服务暂不可用，导出没有开始。请稍后重试或联系管理员。")
+    else:
+        messages.error(request, f"“{export}”生成失败，原因见下表。")
 
 
 def _own_exports(user):
     return ReportExport.objects.filter(owner=user).select_related("fiscal_year", "department")
 
 
+def _own_exports_now(user):
+    """The user's exports as they stand, those that stopped showing progress marked failed first."""
+    mark_stale(
+        ReportExport.objects.filter(owner=user, status__in=[ReportExport.Status.PENDING, ReportExport.Status.RUNNING])
+    )
+    return _own_exports(user)
+
+
 @login_required
 def export_list(request):
     """My downloads: every export the user asked for, with its progress; files only once complete."""
-    return render(request, "evaluations/exports.html", {"exports": _own_exports(request.user)[:50]})
+    exports = _own_exports_now(request.user)[:50]
+    return render(request, "evaluations/exports.html", {"exports": exports, "stale_time": stale_time_text()})
 
 
 @login_required
@@ -155,7 +176,7 @@ def export_status(request):
                     "progress": e.progress,
                     "error": e.error,
                 }
-                for e in _own_exports(request.user)[:50]
+                for e in _own_exports_now(request.user)[:50]
             ]
         }
     )
@@ -174,7 +195,12 @@ def export_download(request, pk):
 @require_POST
 def export_retry_view(request, pk):
     export = get_object_or_404(_own_exports(request.user), pk=pk)
-    perform(request, export_retry, "已重新开始生成。", export=export)
+    try:
+        export_retry(export=export, actor=request.user)
+    except WorkflowError as refused:
+        messages.error(request, str(refused))
+    else:
+        _say_how_queueing_went(request, export, "已重新开始生成。")
     return redirect("reports:exports")
 
 
