@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -149,10 +150,22 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # visibility timeout is handed to another worker and runs a second time. So it must exceed the longest
     # export: the export task's hard limit is 20 min (evaluations/tasks.py), and with prefetch 1 a message is
     # not held waiting behind another. A killed pool process's task is requeued at once; the timeout only
-    # decides how soon a task comes back when a whole worker machine dies.
+    # decides how soon a task comes back when a whole worker machine dies. Users do not wait for it: such an
+    # export stops reporting progress and is shown failed, with 重试, after EXPORT_STALE_AFTER (below).
     "visibility_timeout": 60 * 60,
     # A Redis host that does not answer (rather than refusing) would otherwise block a request for minutes.
     "socket_connect_timeout": 2,
+}
+# An export queued or running with no sign of life (queued, started, a progress report) for this many seconds is
+# taken to be lost with its worker: the next look at it shows it failed, saying so, and offers 重试
+# (evaluations/reports/exports.py). It must exceed the longest step between two progress reports (one table, or
+# the summary sheet's PDF), or a slow but live export is stopped.
+EXPORT_STALE_AFTER = 5 * 60
+# Periodic tasks, sent by the one `celery beat` process (compose service beat) and run by a worker; crontab times
+# are in CELERY_TIMEZONE. Without Redis nothing sends them: run the management commands instead.
+CELERY_BEAT_SCHEDULE = {
+    # Deletes the files of refused and abandoned uploads past their retention (below); idempotent.
+    "purge-imports": {"task": "imports.tasks.purge_imports", "schedule": crontab(hour=3, minute=30)},
 }
 
 # --- Auth -----------------------------------------------------------------------------------------
@@ -223,6 +236,23 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# --- Retention of uploaded import files (imports/retention.py, daily through CELERY_BEAT_SCHEDULE) ---------------
+# The file of a refused upload is deleted this many days after the upload; so is that of a preview never committed,
+# which is then refused (it can no longer be committed). Committed imports keep their file as audit evidence. The
+# import record itself always stays, with its preview and the reason.
+IMPORT_REFUSED_RETENTION_DAYS = env_int("IMPORT_REFUSED_RETENTION_DAYS", default=30)
+IMPORT_PREVIEW_RETENTION_DAYS = env_int("IMPORT_PREVIEW_RETENTION_DAYS", default=90)
+# A workbook of more cells than this is checked and committed by a Celery task with progress, not in the request;
+# a background import with no sign of life for IMPORT_STALE_AFTER seconds is ended, saying so (imports/jobs.py).
+IMPORT_BACKGROUND_CELLS = 20_000
+IMPORT_STALE_AFTER = 10 * 60
+for _name, _days in [
+    ("IMPORT_REFUSED_RETENTION_DAYS", IMPORT_REFUSED_RETENTION_DAYS),
+    ("IMPORT_PREVIEW_RETENTION_DAYS", IMPORT_PREVIEW_RETENTION_DAYS),
+]:
+    if _days < 1:
+        raise ImproperlyConfigured(f"环境变量 {_name}={_days} 无效：保留天数至少为 1。")
 
 # --- Security (production values; DEBUG relaxes only what local HTTP needs) -----------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
