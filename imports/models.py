@@ -12,9 +12,14 @@ def upload_path(record, filename):
 
 class ImportRecord(models.Model):
     class Status(models.TextChoices):
+        CHECKING = "checking", "正在检查"  # a large file's dry run, in the background
         PREVIEWED = "previewed", "已预览"
+        COMMITTING = "committing", "正在导入"  # claimed by one commit: a second is told who and when
         COMMITTED = "committed", "已导入"
         REFUSED = "refused", "无法导入"
+
+    # Work in progress in the background (imports.jobs); a record left here by a lost worker is marked stale.
+    IN_PROGRESS = (Status.CHECKING, Status.COMMITTING)
 
     class Kind(models.TextChoices):
         FLAT = "flat", "标准模板"
@@ -41,6 +46,16 @@ class ImportRecord(models.Model):
     preview = models.JSONField("预览结果", default=dict, blank=True)
     result = models.JSONField("导入结果", default=dict, blank=True)
     committed_at = models.DateTimeField("导入时间", null=True, blank=True)
+    committed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="导入人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="committed_imports",
+    )
+    cells = models.PositiveIntegerField("单元格数", default=0)
+    started_at = models.DateTimeField("后台开始时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "导入记录"
@@ -49,3 +64,7 @@ class ImportRecord(models.Model):
 
     def __str__(self):
         return f"{self.original_name}（{self.get_status_display()}）"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in self.IN_PROGRESS

@@ -13,9 +13,12 @@ emptiness. openpyxl parses worksheets through defusedxml when it is installed; t
 without it.
 """
 
+from __future__ import annotations
+
 import contextlib
 import logging
 import zipfile
+from dataclasses import dataclass
 from io import BytesIO
 from xml.parsers import expat
 
@@ -32,8 +35,16 @@ MiB = 1024 * 1024
 IMPORT_MAX_UPLOAD_BYTES = 20 * MiB
 IMPORT_MAX_UNCOMPRESSED_BYTES = 200 * MiB
 IMPORT_MAX_ZIP_MEMBERS = 10_000
-IMPORT_MAX_CELLS = 2_000_000  # <c> elements over all parts
+IMPORT_MAX_PART_BYTES = 100 * MiB  # one decompressed part (a worksheet, the shared strings …)
+IMPORT_MAX_CELLS = 1_000_000  # <c> elements over all parts (openpyxl keeps ~0.5 KB per cell)
 IMPORT_MAX_MERGED_CELLS = 200_000  # cells covered by merged and hyperlinked ranges (~15 µs each in openpyxl)
+IMPORT_MAX_ROWS = 150_000  # <row> records over all worksheets, with or without cells
+IMPORT_MAX_COLUMN_RECORDS = 20_000  # <col> width/format records
+IMPORT_MAX_SHARED_STRINGS = 1_000_000  # <si> entries of the shared-string table
+IMPORT_MAX_STYLES = 64_000  # formats, fonts, fills, borders, number formats, named styles (Excel's own cap)
+IMPORT_MAX_SHEETS = 255
+IMPORT_MAX_RULES = 20_000  # data validations, conditional formats and defined names
+IMPORT_MAX_XML_ELEMENTS = 6_000_000  # every element of every part: the parse time itself is bounded
 
 # A member this large that also shrank more than this many times is treated as a zip bomb.
 BOMB_MEMBER_BYTES = 10 * MiB
@@ -64,9 +75,10 @@ UNSAFE_XML = (
     "文件包含不安全的 XML 内容（DTD 或实体声明），可能是恶意构造的文件，已拒绝导入："
     "请确认文件来源，在 Excel 中另存为新的 .xlsx 后再试。"
 )
-TOO_MANY_CELLS = (
-    "工作簿的单元格数量过多（约 {count:,} 个，上限 {limit:,} 个），无法安全打开："
-    "请删除无关的工作表和空白区域的格式，另存为 .xlsx 后再导入。"
+TOO_MANY_RECORDS = "工作簿中的{what}过多（超过上限 {limit:,} 个），无法安全打开，已在读取前拒绝：{advice}"
+PART_TOO_LARGE = (
+    "工作簿中的“{part}”解压后有 {size} MB，超过单个部件的上限 {limit} MB，无法安全打开："
+    "请删除无关的工作表和空白区域的格式，另存为 .xlsx 后再导入，或拆分成几个文件分别导入。"
 )
 TOO_MANY_MERGED = (
     "工作簿中合并单元格或超链接覆盖的范围过大（约 {count:,} 个单元格，上限 {limit:,} 个），无法安全打开："
@@ -90,8 +102,19 @@ class UnusableWorkbook(Exception):
 
 def open_workbook(data: bytes, *, filename: str = "") -> openpyxl.Workbook:
     """Open uploaded .xlsx bytes, or raise UnusableWorkbook. ``filename`` is only used in log lines."""
-    _require_defusedxml()
     data = bytes(data)
+    inspect(data)
+    workbook = _load(data, filename)
+    if not any(_has_content(sheet) for sheet in workbook.worksheets):
+        raise UnusableWorkbook(EMPTY_WORKBOOK)
+    return workbook
+
+
+def inspect(data: bytes) -> Inspection:
+    """Every check before openpyxl: size, signature, the zip directory, one bounded streaming pass over every part.
+
+    Raises UnusableWorkbook; quick and small whatever the file holds (the limits above bound the work)."""
+    _require_defusedxml()
     _check_size(data)
     _check_signature(data)
     try:
@@ -100,11 +123,7 @@ def open_workbook(data: bytes, *, filename: str = "") -> openpyxl.Workbook:
         raise UnusableWorkbook(CORRUPT, detail=repr(exc)) from exc
     with archive:
         _check_directory(archive)
-        _scan_parts(archive)
-    workbook = _load(data, filename)
-    if not any(_has_content(sheet) for sheet in workbook.worksheets):
-        raise UnusableWorkbook(EMPTY_WORKBOOK)
-    return workbook
+        return _scan_parts(archive)
 
 
 def _limit(name: str) -> int:
@@ -185,6 +204,11 @@ def _check_directory(archive: zipfile.ZipFile) -> None:
     for info in members:
         if info.file_size > BOMB_MEMBER_BYTES and info.file_size > BOMB_RATIO * info.compress_size:
             raise UnusableWorkbook(ZIP_BOMB, detail=f"{info.filename}: {info.compress_size} -> {info.file_size}")
+    part_limit = _limit("IMPORT_MAX_PART_BYTES")
+    for info in members:
+        if info.file_size > part_limit:
+            part = info.filename[-80:]
+            raise UnusableWorkbook(PART_TOO_LARGE.format(part=part, size=_mb(info.file_size), limit=_mb(part_limit)))
     names = {info.filename.lower() for info in members}
     if "[content_types].xml" in names and "xl/workbook.xml" in names:
         return
@@ -199,8 +223,60 @@ def _check_directory(archive: zipfile.ZipFile) -> None:
     raise UnusableWorkbook(NOT_XLSX.format(what=what))
 
 
+_BLANK_ROWS = "请删除表格下方和右侧的空白行列及其格式（选中后用“删除”，不是“清除内容”），另存为 .xlsx 后再导入。"
+_SPLIT = "请删除无关的工作表，或拆分成几个文件分别导入。"
+
+# What the scan counts and the limit of each: (setting, what it is called in the refusal, what to do). A count
+# stops the scan the moment it passes its limit, so a file of millions of records is refused after reading as
+# many records as the limit allows, before openpyxl builds anything.
+RECORD_LIMITS = {
+    "cells": (
+        "IMPORT_MAX_CELLS",
+        "单元格",
+        "请删除无关的工作表和空白区域的格式，另存为 .xlsx 后再导入，或拆分成几个文件分别导入。",
+    ),
+    "rows": ("IMPORT_MAX_ROWS", "行记录（包括只设置了行高或格式的空行）", _BLANK_ROWS),
+    "columns": ("IMPORT_MAX_COLUMN_RECORDS", "列格式记录", _BLANK_ROWS),
+    "strings": ("IMPORT_MAX_SHARED_STRINGS", "文字条目（共享字符串）", _SPLIT),
+    "styles": (
+        "IMPORT_MAX_STYLES",
+        "单元格格式（格式、字体、填充、边框、数字格式）",
+        "请把有用的内容复制到一个新工作簿（只粘贴数值和必要格式），另存为 .xlsx 后再导入。",
+    ),
+    "sheets": ("IMPORT_MAX_SHEETS", "工作表", _SPLIT),
+    "rules": (
+        "IMPORT_MAX_RULES",
+        "数据有效性、条件格式和名称定义",
+        "请删除多余的数据有效性、条件格式和名称，另存为 .xlsx 后再导入。",
+    ),
+    "elements": ("IMPORT_MAX_XML_ELEMENTS", "内部记录", "文件内容远超正常的自评表，" + _SPLIT),
+}
+# Element local names → the count they add to ("elements" counts every element).
+_COUNTED = {
+    "c": "cells",
+    "row": "rows",
+    "col": "columns",
+    "si": "strings",
+    **dict.fromkeys(("xf", "font", "fill", "border", "numFmt", "dxf", "cellStyle"), "styles"),
+    "sheet": "sheets",
+    **dict.fromkeys(("dataValidation", "cfRule", "definedName"), "rules"),
+}
+
+
+@dataclass
+class Inspection:
+    """What the checks before openpyxl found: the counts, for deciding whether the import runs in the background."""
+
+    counts: dict[str, int]
+    ranged: int  # cells covered by merged and hyperlinked ranges
+
+    @property
+    def cells(self) -> int:
+        return self.counts["cells"]
+
+
 class _PartScanner:
-    """Counts, over all parts, the cell objects openpyxl will create; refuses any DTD.
+    """Counts, over all parts, the records openpyxl will build objects for; refuses any DTD.
 
     Every member is fed to expat, the parser openpyxl reads worksheets with (any name may hold a worksheet:
     openpyxl follows the relationships). A member expat cannot parse is left alone: openpyxl cannot parse
@@ -208,8 +284,10 @@ class _PartScanner:
     """
 
     def __init__(self):
-        self.cells = 0
+        self.counts = dict.fromkeys(RECORD_LIMITS, 0)
+        self.limits = {key: _limit(setting) for key, (setting, _what, _advice) in RECORD_LIMITS.items()}
         self.ranged = 0
+        self.ranged_limit = _limit("IMPORT_MAX_MERGED_CELLS")
 
     def scan(self, stream) -> None:
         parser = expat.ParserCreate(namespace_separator=" ")
@@ -225,12 +303,25 @@ class _PartScanner:
     def _refuse_dtd(*args):
         raise UnusableWorkbook(UNSAFE_XML, detail="DTD in a part")
 
+    def _count(self, key: str) -> None:
+        count = self.counts[key] = self.counts[key] + 1
+        if count > self.limits[key]:
+            _setting, what, advice = RECORD_LIMITS[key]
+            raise UnusableWorkbook(
+                TOO_MANY_RECORDS.format(what=what, limit=self.limits[key], advice=advice),
+                detail=f"more than {self.limits[key]} {key}",
+            )
+
     def _start(self, name, attributes):
+        self._count("elements")
         local = name.rpartition(" ")[2]
-        if local == "c":
-            self.cells += 1
+        key = _COUNTED.get(local)
+        if key is not None:
+            self._count(key)
         elif local == "mergeCell" or (local == "hyperlink" and ":" in attributes.get("ref", "")):
             self.ranged += _area(attributes.get("ref", ""))
+            if self.ranged > self.ranged_limit:
+                raise UnusableWorkbook(TOO_MANY_MERGED.format(count=self.ranged, limit=self.ranged_limit))
 
 
 def _area(ref: str) -> int:
@@ -244,7 +335,7 @@ def _area(ref: str) -> int:
     return columns * rows
 
 
-def _scan_parts(archive: zipfile.ZipFile) -> None:
+def _scan_parts(archive: zipfile.ZipFile) -> Inspection:
     scanner = _PartScanner()
     for info in archive.infolist():
         try:
@@ -254,12 +345,7 @@ def _scan_parts(archive: zipfile.ZipFile) -> None:
             raise
         except Exception as exc:  # bad CRC, unknown compression method, truncated data …
             raise UnusableWorkbook(CORRUPT, detail=f"{info.filename}: {exc!r}") from exc
-    cell_limit = _limit("IMPORT_MAX_CELLS")
-    if scanner.cells > cell_limit:
-        raise UnusableWorkbook(TOO_MANY_CELLS.format(count=scanner.cells, limit=cell_limit))
-    merged_limit = _limit("IMPORT_MAX_MERGED_CELLS")
-    if scanner.ranged > merged_limit:
-        raise UnusableWorkbook(TOO_MANY_MERGED.format(count=scanner.ranged, limit=merged_limit))
+    return Inspection(counts=scanner.counts, ranged=scanner.ranged)
 
 
 def _load(data: bytes, filename: str) -> openpyxl.Workbook:

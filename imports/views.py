@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from budgets.models import FiscalYear, RuleProfile
 from budgets.scopes import rule_profiles_for
-from imports import service
+from imports import jobs, progress, service
 from imports.forms import UploadForm
 from imports.models import ImportRecord
 from imports.records import CREATED, UNCHANGED, UPDATED
@@ -41,6 +41,7 @@ def import_list(request):
 def import_detail(request, pk):
     _bureau(request.user)
     record = get_object_for_user(request.user, ImportRecord.objects.all(), "imports.view_importrecord", pk=pk)
+    jobs.expire_if_stale(record)
     shown = record.result if record.status == ImportRecord.Status.COMMITTED else record.preview
     changes = shown.get("changes", [])
     return render(
@@ -55,6 +56,11 @@ def import_detail(request, pk):
             ],
             "changes": [c for c in changes if c["action"] != UNCHANGED],
             "can_commit": record.status == ImportRecord.Status.PREVIEWED,
+            "progress": progress.read(record.pk) if record.in_progress else None,
+            "interrupted": record.result.get("interrupted", "")
+            if record.status == ImportRecord.Status.PREVIEWED
+            else "",
+            "stale_minutes": jobs.stale_minutes(),
         },
     )
 
@@ -64,11 +70,20 @@ def import_detail(request, pk):
 def import_commit(request, pk):
     _bureau(request.user)
     record = get_object_for_user(request.user, ImportRecord.objects.all(), "imports.commit_importrecord", pk=pk)
-    if record.status != ImportRecord.Status.PREVIEWED:
-        messages.error(request, "这个文件已经导入过或无法导入；如需再次导入请重新上传。")
+    try:
+        outcome = service.commit(record, user=request.user)
+    except service.AlreadyHandled as handled:
+        messages.error(request, handled.message)
         return redirect("imports:detail", pk=record.pk)
-    outcome = service.commit(record, user=request.user)
-    if outcome.committed:
+    if outcome is None:
+        record.refresh_from_db()
+        if record.status == ImportRecord.Status.COMMITTING:
+            messages.info(request, "文件较大，正在后台导入：本页会显示进度，完成后显示导入结果。")
+        elif record.status == ImportRecord.Status.COMMITTED:
+            messages.success(request, "已导入。")
+        else:
+            messages.error(request, record.result.get("interrupted") or "导入未完成，没有写入任何数据。")
+    elif outcome.committed:
         messages.success(request, f"已导入：新增 {outcome.count(CREATED)} 条，更新 {outcome.count(UPDATED)} 条。")
     else:
         messages.error(request, "导入未完成，没有写入任何数据：" + "；".join(p.message for p in outcome.errors[:3]))

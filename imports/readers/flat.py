@@ -25,6 +25,7 @@ from django.utils import timezone
 from budgets.models import FiscalYear, Project
 from evaluations.models import EvaluationTransition, ProjectEvaluation
 from evaluations.workflow.services import evaluations_recalculate
+from imports import progress
 from imports.records import ERROR, UNCHANGED, WARNING, Change, Outcome, Problem, refuse_locked_years
 from imports.resources.base import FlatContext
 from imports.resources.cells import cell_text, parse_year
@@ -291,6 +292,21 @@ def _change(state, kind) -> Change:
     return Change(state.action, kind, state.label, tuple(state.changed))
 
 
+def _progress_stages(sheets: list[SheetData]):
+    """A function announcing each sheet as a stage of the background import, its rows filling 25–90 %."""
+    total = sum(len(sheet.dataset) for sheet in sheets) or 1
+    done = 0
+
+    def begin(sheet: SheetData, what: str) -> None:
+        nonlocal done
+        low = 25 + 65 * done // total
+        done += len(sheet.dataset)
+        text = f"核对并写入{what}（工作表“{sheet.name}”，{len(sheet.dataset):,} 行）"
+        progress.stage(low, text, until=25 + 65 * done // total)
+
+    return begin
+
+
 def _import_sheet(resource, sheet: SheetData):
     return resource.import_data(
         sheet.dataset,
@@ -468,13 +484,16 @@ def _import_sheets(ctx: FlatContext, outcome: Outcome, sheets: list[SheetData]):
     project_resources, indicator_resources = [], []
     pending: set = set()
     projects_failed = False
+    begin = _progress_stages(sheets)
     for sheet in (s for s in sheets if s.kind == PROJECT):
+        begin(sheet, "项目")
         resource = ProjectResource(context=ctx, labels=sheet.labels, row_numbers=sheet.row_numbers)
         failed = _collect(outcome, sheet, resource, _import_sheet(resource, sheet), "项目")
         projects_failed = projects_failed or failed
         pending.update(key for state in resource.states for key in state.keys)
         project_resources.append(resource)
     for sheet in (s for s in sheets if s.kind == INDICATOR):
+        begin(sheet, "绩效指标")
         resource = IndicatorResource(
             context=ctx,
             labels=sheet.labels,

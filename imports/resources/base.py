@@ -11,6 +11,7 @@ from import_export.instance_loaders import BaseInstanceLoader
 
 from accounts.models import Organisation
 from budgets.models import FiscalYear, RuleProfile
+from imports import progress
 from imports.records import Outcome, create_imported_year
 from imports.resources.cells import DASHES, cell_text, parse_year
 from imports.resources.columns import DEPARTMENT, UNIT, YEAR, fund_source_names
@@ -189,6 +190,7 @@ class FlatResource(resources.ModelResource):
 
     def before_import_row(self, row, **kwargs):
         row[STATE] = self.states[kwargs["row_number"] - 1]
+        progress.rows(kwargs["row_number"], len(self.states))
 
     def get_instance(self, instance_loader, row):
         return instance_loader.get_instance(row)

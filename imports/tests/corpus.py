@@ -249,7 +249,7 @@ BAD_FILES = {
     "external_entity": (external_entity, UNSAFE_XML),
     "merged_bomb": (merged_bomb, "合并单元格或超链接覆盖的范围过大"),
     "hyperlink_bomb": (hyperlink_bomb, "合并单元格或超链接覆盖的范围过大"),
-    "too_many_cells": (too_many_cells, "单元格数量过多"),
+    "too_many_cells": (too_many_cells, "单元格过多"),
     "broken_sheet_xml": (broken_sheet_xml, "无法读取该工作簿"),
     "empty_workbook": (empty_workbook, EMPTY),
     "blank_cells_only": (blank_cells_only, EMPTY),

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 from accounts.models import Organisation, User
 from imports import service
 from imports.records import CREATED, UNCHANGED, UPDATED
-from imports.safety import UnusableWorkbook
+from imports.safety import UnusableWorkbook, check_size
 
 
 class Command(BaseCommand):
@@ -47,9 +47,12 @@ class Command(BaseCommand):
             if user is None:
                 return self._fail(f"没有名为“{username}”的有效账号。", output_format)
         try:
+            check_size(Path(path).stat().st_size)  # before reading a file of any size into memory
             data = Path(path).read_bytes()
         except OSError as exc:
             return self._fail(f"无法读取文件 {path}：{exc.strerror or exc}", output_format)
+        except UnusableWorkbook as refused:
+            return self._fail(refused.message, output_format)
         try:
             outcome = service.run(data, filename=Path(path).name, bureau=found[0], year=year, commit=commit, user=user)
         except UnusableWorkbook as refused:
