@@ -36,6 +36,10 @@ Status = ReportExport.Status
 UNAVAILABLE = "后台任务服务暂不可用，请稍后重试或联系管理员。"
 # A run whose worker process dies is delivered again (acks late); after this many starts it is given up.
 MAX_ATTEMPTS = 3
+# An unexpected error's own text (often an English library message) is for the log, not the user.
+INTERNAL = (
+    "后台出现内部错误，详情已记入系统日志（导出编号 {number}）。请点击“重试”；仍然失败时请联系管理员并告知导出编号。"
+)
 INTERRUPTED = (
     "导出在生成过程中多次中断（可能是内容过多、后台进程内存不足），已停止自动重试。请按主管部门分别导出，或联系管理员。"
 )
@@ -272,9 +276,10 @@ def export_run(*, export: ReportExport) -> ReportExport:
     except SoftTimeLimitExceeded:
         logger.exception("export %s ran out of time", export.pk)
         return _failed(export, TOO_LONG)
-    except Exception as error:  # the reason is kept for the user, the trace for the log
+    except Exception as error:  # our own reasons are kept for the user; anything else goes to the log only
         logger.exception("export %s failed", export.pk)
-        return _failed(export, f"生成失败：{error}")
+        reason = str(error) if isinstance(error, WorkflowError) else INTERNAL.format(number=export.pk)
+        return _failed(export, f"生成失败：{reason}")
     with transaction.atomic():
         # Attach only if the export is still this run's: not finished by another delivery meanwhile, nor
         # given up as stale (the user was told it failed), nor retried (the new run will attach its own).

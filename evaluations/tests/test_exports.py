@@ -12,7 +12,7 @@ from budgets.models import FiscalYear
 from config.celery import app as celery_app
 from evaluations.demo import load_demo
 from evaluations.models import ProjectEvaluation, ReportExport
-from evaluations.reports.exports import UNAVAILABLE, entry_part, export_request, export_retry, export_run
+from evaluations.reports.exports import INTERNAL, UNAVAILABLE, entry_part, export_request, export_retry, export_run
 from evaluations.tests.factories import ProjectEvaluationFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -186,3 +186,15 @@ def test_a_project_name_cannot_leave_its_units_folder_in_the_zip(cast, org, year
 def test_entry_names_keep_chinese_text_and_fall_back_when_nothing_is_left():
     names = (entry_part("东莞市技师学院"), entry_part("..."), entry_part("x" * 200))
     assert names == ("东莞市技师学院", "未命名", "x" * 80)
+
+
+def test_an_unexpected_failure_tells_the_user_in_chinese_and_keeps_the_library_text_for_the_log(demo, caplog):
+    export = ReportExport.objects.create(
+        owner=demo["finance"], kind="no-such-output", format="pdf", fiscal_year=demo["year"]
+    )
+
+    export_run(export=export)
+
+    assert export.error == "生成失败：" + INTERNAL.format(number=export.pk)
+    assert "no-such-output" not in export.error
+    assert "no-such-output" in caplog.text
