@@ -73,7 +73,10 @@ def _shared_strings(count: int) -> bytes:
 
 
 def _styles(count: int) -> bytes:
-    xfs = b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>' * count
+    rng = random.Random(15)  # noqa: S311 - varied so that the part does not shrink like a zip bomb
+    xfs = b"".join(
+        b'<xf numFmtId="%d" fontId="0" fillId="0" borderId="0"/>' % rng.getrandbits(16) for _ in range(count)
+    )
     styles = (
         f'<styleSheet xmlns="{MAIN}"><fonts count="1"><font/></fonts><fills count="1"><fill/></fills>'
         f'<borders count="1"><border/></borders><cellXfs count="{count}">'.encode()
@@ -91,15 +94,24 @@ def _defined_names(count: int) -> bytes:
     return _rezip(replace={"xl/workbook.xml": workbook})
 
 
+def _letters(column: int) -> bytes:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(column).encode()
+
+
 def _columns(count: int) -> bytes:
     cols = b"".join(b'<col min="%d" max="%d" width="9"/>' % (i, i) for i in range(1, count + 1))
     sheet = f'<worksheet xmlns="{MAIN}"><cols>'.encode() + cols + b"</cols><sheetData>" + FIRST_ROW
     return _rezip(replace={"xl/worksheets/sheet1.xml": sheet + b"</sheetData></worksheet>"})
 
 
-def _element_soup(count: int) -> bytes:
+def _element_soup(count: int, *, in_row: bool = True) -> bytes:
     rng = random.Random(15)  # noqa: S311 - a reproducible filler, not a secret
     body = b"".join(b'<x a="%08x"/>' % rng.getrandbits(32) for _ in range(count))
+    if not in_row:
+        sheet = f'<worksheet xmlns="{MAIN}">'.encode() + body + b"<sheetData>" + FIRST_ROW + b"</sheetData></worksheet>"
+        return _rezip(replace={"xl/worksheets/sheet1.xml": sheet})
     return _sheet(b'<row r="2">' + body + b"</row>")
 
 
@@ -112,13 +124,14 @@ HOSTILE = {
     "cell formats: 500,000 <xf>": lambda: _styles(500_000),
     "column records: 1,000,000 <col>": lambda: _columns(1_000_000),
     "defined names: 500,000": lambda: _defined_names(500_000),
-    "empty cells: 3,000,000 <c>": lambda: _sheet(
+    "empty cells: 3,000,000 <c> in 20,000 rows": lambda: _sheet(
         b"".join(
-            b'<row r="%d">' % r + b"".join(b'<c r="%s%d"/>' % (col, r) for col in (b"A", b"B", b"C")) + b"</row>"
-            for r in range(2, 1_000_002)
+            b'<row r="%d">' % r + b"".join(b'<c r="%s%d"/>' % (_letters(c), r) for c in range(1, 151)) + b"</row>"
+            for r in range(2, 20_002)
         )
     ),
-    "unknown elements: 8,000,000 with random attributes": lambda: _element_soup(8_000_000),
+    "unknown elements: 3,500,000 in one row": lambda: _element_soup(3_500_000),
+    "unknown elements: 3,500,000 outside the rows": lambda: _element_soup(3_500_000, in_row=False),
 }
 
 
@@ -215,10 +228,14 @@ def main():
                 path = Path(folder) / "hostile.xlsx"
                 path.write_bytes(data)
 
-                def post(data=data):
+                last_pk = ImportRecord.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+                def post(data=data, last_pk=last_pk):
                     response = client.post(url, {"file": _upload(data)})
-                    record = ImportRecord.objects.order_by("-pk").first()
-                    reason = (record.preview.get("unusable") or "") if record else ""
+                    record = ImportRecord.objects.filter(pk__gt=last_pk).order_by("-pk").first()
+                    page = response.content.decode()
+                    form_error = "超过了导入上限" if "超过了导入上限" in page else "(no record)"
+                    reason = (record.preview.get("unusable") or "") if record else form_error
                     return response.status_code, record.status if record else "—", reason
 
                 page_time, page_mb, (_status, record_status, reason) = _measure(post)

@@ -45,6 +45,8 @@ IMPORT_MAX_STYLES = 64_000  # formats, fonts, fills, borders, number formats, na
 IMPORT_MAX_SHEETS = 255
 IMPORT_MAX_RULES = 20_000  # data validations, conditional formats and defined names
 IMPORT_MAX_XML_ELEMENTS = 6_000_000  # every element of every part: the parse time itself is bounded
+IMPORT_MAX_STRUCTURE_ELEMENTS = 300_000  # elements outside rows and shared strings (openpyxl holds them as trees)
+IMPORT_MAX_RECORD_ELEMENTS = 100_000  # elements inside one row or one shared string
 
 # A member this large that also shrank more than this many times is treated as a zip bomb.
 BOMB_MEMBER_BYTES = 10 * MiB
@@ -76,6 +78,10 @@ UNSAFE_XML = (
     "请确认文件来源，在 Excel 中另存为新的 .xlsx 后再试。"
 )
 TOO_MANY_RECORDS = "工作簿中的{what}过多（超过上限 {limit:,} 个），无法安全打开，已在读取前拒绝：{advice}"
+TOO_BIG_RECORD = (
+    "工作簿中有一行（或一个文字条目）包含的内部记录超过上限 {limit:,} 个，无法安全打开：正常的一行最多 16,384 个"
+    "单元格。请把有用的内容复制到一个新工作簿，另存为 .xlsx 后再导入。"
+)
 PART_TOO_LARGE = (
     "工作簿中的“{part}”解压后有 {size} MB，超过单个部件的上限 {limit} MB，无法安全打开："
     "请删除无关的工作表和空白区域的格式，另存为 .xlsx 后再导入，或拆分成几个文件分别导入。"
@@ -250,7 +256,18 @@ RECORD_LIMITS = {
         "请删除多余的数据有效性、条件格式和名称，另存为 .xlsx 后再导入。",
     ),
     "elements": ("IMPORT_MAX_XML_ELEMENTS", "内部记录", "文件内容远超正常的自评表，" + _SPLIT),
+    # openpyxl streams rows and shared strings (each is dropped once read) but keeps every other element of a part
+    # as a tree while it reads it: those are bounded all together, and each row or string on its own.
+    "structure": (
+        "IMPORT_MAX_STRUCTURE_ELEMENTS",
+        "表格数据以外的内部记录（格式、图形、批注等）",
+        "请把有用的内容复制到一个新工作簿（只粘贴数值和必要格式），另存为 .xlsx 后再导入。",
+    ),
 }
+# The parts openpyxl reads record by record: worksheet rows inside sheetData, strings inside the shared-string table.
+_STREAMS = {"sheetData", "sst"}
+_STREAMED = {"row", "si"}
+
 # Element local names → the count they add to ("elements" counts every element).
 _COUNTED = {
     "c": "cells",
@@ -288,14 +305,19 @@ class _PartScanner:
         self.limits = {key: _limit(setting) for key, (setting, _what, _advice) in RECORD_LIMITS.items()}
         self.ranged = 0
         self.ranged_limit = _limit("IMPORT_MAX_MERGED_CELLS")
+        self.record_limit = _limit("IMPORT_MAX_RECORD_ELEMENTS")
 
     def scan(self, stream) -> None:
+        # Where the parser is: the depth of the current element, of the stream (sheetData, sst) it is in and of
+        # the streamed record (a row, a shared string) it is in, 0 when outside; the element count at that record.
+        self.depth = self.stream_depth = self.record_depth = self.record_start = 0
         parser = expat.ParserCreate(namespace_separator=" ")
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
         parser.StartDoctypeDeclHandler = self._refuse_dtd
         parser.EntityDeclHandler = self._refuse_dtd
         parser.ExternalEntityRefHandler = self._refuse_dtd
         parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
         with contextlib.suppress(expat.ExpatError):  # not XML: openpyxl cannot read it as a worksheet either
             parser.ParseFile(stream)
 
@@ -315,6 +337,18 @@ class _PartScanner:
     def _start(self, name, attributes):
         self._count("elements")
         local = name.rpartition(" ")[2]
+        self.depth += 1
+        if self.record_depth:
+            if self.counts["elements"] - self.record_start > self.record_limit:
+                raise UnusableWorkbook(
+                    TOO_BIG_RECORD.format(limit=self.record_limit), detail=f"{local} in a record past the limit"
+                )
+        elif self.stream_depth and local in _STREAMED:
+            self.record_depth, self.record_start = self.depth, self.counts["elements"]
+        elif not self.stream_depth and local in _STREAMS:
+            self.stream_depth = self.depth
+        else:
+            self._count("structure")
         key = _COUNTED.get(local)
         if key is not None:
             self._count(key)
@@ -322,6 +356,13 @@ class _PartScanner:
             self.ranged += _area(attributes.get("ref", ""))
             if self.ranged > self.ranged_limit:
                 raise UnusableWorkbook(TOO_MANY_MERGED.format(count=self.ranged, limit=self.ranged_limit))
+
+    def _end(self, name):
+        if self.depth == self.record_depth:
+            self.record_depth = 0
+        elif self.depth == self.stream_depth:
+            self.stream_depth = 0
+        self.depth -= 1
 
 
 def _area(ref: str) -> int:

@@ -80,6 +80,12 @@ def unknown_elements(count: int) -> bytes:
     return _sheet('<row r="2">' + "<x/>" * count + "</row>")
 
 
+def stray_elements(count: int) -> bytes:
+    """Unknown elements straight in the worksheet, outside sheetData: openpyxl keeps every one."""
+    xml = f'<worksheet xmlns="{MAIN}">' + "<x/>" * count + "<sheetData/></worksheet>"
+    return corpus._rezip(corpus.valid_xlsx(), replace={corpus.SHEET: xml.encode()})
+
+
 def big_part(size: int) -> bytes:
     """One worksheet past the part limit that does not shrink much (random text), so it is not a zip bomb."""
     import random
@@ -98,6 +104,10 @@ LIMITS = {
     "defined names": (lambda: defined_names(2_000), "IMPORT_MAX_RULES", 1_000, "名称定义"),
     "sheets": (lambda: many_sheets(300), "IMPORT_MAX_SHEETS", 255, "工作表过多"),
     "elements": (lambda: unknown_elements(20_000), "IMPORT_MAX_XML_ELEMENTS", 10_000, "内部记录"),
+    # Elements openpyxl keeps as a tree (anything outside rows and shared strings), here straight in the worksheet.
+    "structure": (lambda: stray_elements(2_000), "IMPORT_MAX_STRUCTURE_ELEMENTS", 1_000, "表格数据以外的内部记录"),
+    # One row holding a whole tree: openpyxl builds it all before it reads the row.
+    "one row": (lambda: unknown_elements(2_000), "IMPORT_MAX_RECORD_ELEMENTS", 1_000, "有一行（或一个文字条目）"),
 }
 
 
