@@ -219,3 +219,26 @@ def test_the_million_row_workbook_is_refused_by_the_command_with_exit_status_2(c
     assert exited.value.code == 2
     assert "行记录" in err.getvalue()
     assert time.perf_counter() - start < 5
+
+
+@pytest.mark.django_db
+def test_a_body_past_the_upload_limit_is_refused_by_its_length_before_anything_reads_it(client, cast, settings):
+    """Before, Django streamed the whole body to a temporary file (the CSRF check parses it) before the form
+    could refuse the file as too large."""
+    settings.IMPORT_MAX_UPLOAD_BYTES = 1024
+    client.force_login(cast.admin)
+    response = client.post(
+        reverse("imports:list"), {"file": SimpleUploadedFile("big.xlsx", b"PK\x03\x04" + bytes(2 * 1024 * 1024))}
+    )
+    page = response.content.decode()
+    assert response.status_code == 413
+    assert "上传的内容太大" in page and "这次提交有 2 MB" in page
+    assert ImportRecord.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_body_within_the_limit_reaches_the_form(client, cast):
+    client.force_login(cast.admin)
+    response = client.post(reverse("imports:list"), {"file": SimpleUploadedFile("a.txt", b"hello")})
+    assert response.status_code == 200
+    assert "请上传 .xlsx 格式" in response.content.decode()
