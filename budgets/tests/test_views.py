@@ -1328,6 +1328,19 @@ def test_the_library_search_is_not_found_for_other_roles(client, cast, library, 
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize(
+    "query", [{"q": "培训\x00"}, {"level1": "\x00"}, {"level2": "质量\x00指标"}, {"q": "培" * 300}]
+)
+def test_the_library_search_refuses_a_crafted_query(client, cast, library, query):
+    """Issue 15 (the request fuzz): a NUL character went into the query, a 500 on PostgreSQL; the page's script
+    shows no suggestions for an answer that is not ok."""
+    client.force_login(cast.unit_filler)
+
+    response = client.get(reverse("budgets:library_search"), query)
+
+    assert (response.status_code, json.loads(response.content)["results"]) == (400, [])
+
+
 # --- the read-only table ----------------------------------------------------------------------------------
 
 
@@ -1572,6 +1585,47 @@ def test_a_forged_fund_row_id_is_refused_on_the_form_and_nothing_changes(client,
     foreign.refresh_from_db()
     assert (response.status_code, foreign.initial_wan, foreign.project_id != project.pk) == (422, Decimal("1.00"), True)
     assert not project.budget_lines.filter(initial_wan=Decimal("999")).exists()
+
+
+@pytest.mark.parametrize("forged", ["99999999999999999999", "9" * 40])
+def test_a_library_reference_past_any_id_is_dropped_and_the_draft_saved(client, cast, filled_evaluation, forged):
+    """Issue 15 (the request fuzz): a hidden ``library_ref`` past 64 bits reached the database in the grid's
+    library check (OverflowError on SQLite, out of range on PostgreSQL): a 500. It is dropped like any forged one."""
+    project = filled_evaluation.project
+    client.force_login(cast.unit_filler)
+    page = client.get(edit_url(project))
+    data = posted_data(page, {"indicators-0-library_ref": forged})
+
+    response = client.post(edit_url(project), data)
+
+    assert (response.status_code, response["Location"]) == (302, edit_url(project))
+    assert not project.indicators.filter(library_indicator__isnull=False).exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [
+        ("target_text", "99999999999999999999"),
+        ("actual_text", "≥100000000000000"),
+        ("target_text", "99999999999999.9999999"),
+    ],
+)
+def test_a_number_too_big_to_store_is_refused_on_the_form_with_the_typing_kept(
+    client, cast, filled_evaluation, field, typed
+):
+    """Issue 15 (the request fuzz): a target or actual past the column's 14 whole digits was a 500 on PostgreSQL
+    (numeric field overflow) when the draft was saved; SQLite stored it."""
+    project = filled_evaluation.project
+    client.force_login(cast.unit_filler)
+    page = client.get(edit_url(project))
+    version = project.version
+
+    response = client.post(edit_url(project), posted_data(page, {f"indicators-0-{field}": typed}))
+
+    project.refresh_from_db()
+    content = response.content.decode()
+    assert (response.status_code, project.version) == (422, version)
+    assert "数值过大，无法保存：整数部分最多 14 位。" in content and f'value="{typed}"' in content
 
 
 def test_an_extra_fund_row_appended_to_the_form_is_refused_in_chinese(client, cast, filled_evaluation):

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.validators import MinValueValidator
+from django.db.models import BigIntegerField
 
 from budgets.models import BudgetLine, Project
 from domain import signs
@@ -97,6 +98,18 @@ def category_choices(categories, extra_values=()):
     return [("", "请选择一级/二级指标"), *groups]
 
 
+def _too_big(number: Decimal, text_field: str) -> str:
+    """The error for a number read from ``text_field`` that does not fit its numeric column (target_value /
+    actual_value) once rounded to the column's places, else "". PostgreSQL refuses a bigger one (issue 15: a
+    500 on saving the draft); SQLite would store it."""
+    column = Indicator._meta.get_field(text_field.replace("_text", "_value"))
+    whole = column.max_digits - column.decimal_places
+    limit = Decimal(10) ** whole
+    if abs(number) < limit and abs(round(number, column.decimal_places)) < limit:
+        return ""
+    return f"数值过大，无法保存：整数部分最多 {whole} 位。"
+
+
 class IndicatorForm(forms.ModelForm):
     category = forms.ChoiceField(label="一级 / 二级指标", required=False)
     # The 指标库 entry the name was picked from (set by the page's script); checked for the whole grid at once.
@@ -156,6 +169,9 @@ class IndicatorForm(forms.ModelForm):
             cleaned["target_value"] = cleaned["actual_value"] = None
         else:
             cleaned["target_value"], cleaned["actual_value"] = target.number, actual.number
+            for name, measure in (("target_text", target), ("actual_text", actual)):
+                if measure.number is not None and (error := _too_big(measure.number, name)):
+                    self.add_error(name, error)
             if cleaned.get("actual_label"):
                 self.add_error("actual_label", "只有定性指标才选择完成情况。")
         return cleaned
@@ -220,6 +236,8 @@ class BaseIndicatorFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         refs = {f.cleaned_data.get("library_ref") for f in self.forms if getattr(f, "cleaned_data", None)} - {None}
+        # An id past the database's integers cannot be one (and overflows the query: issue 15).
+        refs = {ref for ref in refs if 0 < ref <= BigIntegerField.MAX_BIGINT}
         library = shared_or_own(LibraryIndicator.objects.all(), self.instance.fiscal_year.finance_bureau_id)
         known = set(library.filter(pk__in=refs).values_list("pk", flat=True)) if refs else set()
         for form in self.forms:
@@ -252,3 +270,12 @@ class NewProjectForm(forms.Form):
     def __init__(self, *args, years, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["fiscal_year"].queryset = years
+
+
+class LibrarySearchForm(forms.Form):
+    """The 指标库 picker's query string: what was typed, and the row's category. Text as long as the library's
+    own (a longer query matches nothing) and without NUL characters (PostgreSQL refuses them: issue 15)."""
+
+    q = forms.CharField(required=False, max_length=LibraryIndicator._meta.get_field("name").max_length)
+    level1 = forms.CharField(required=False, max_length=LibraryIndicator._meta.get_field("level1").max_length)
+    level2 = forms.CharField(required=False, max_length=LibraryIndicator._meta.get_field("level2").max_length)

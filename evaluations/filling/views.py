@@ -9,13 +9,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
-from django_tables2.paginators import LazyPaginator
 
 from budgets.models import FiscalYear, Project
 from budgets.scopes import fiscal_years_visible_to, projects_visible_to
 from domain import formatting, scoring, signs
 from evaluations.filling.filters import ProjectFilter
-from evaluations.filling.forms import BudgetLineFormSet, NewProjectForm, ProjectForm, indicator_formset_class
+from evaluations.filling.forms import (
+    BudgetLineFormSet,
+    LibrarySearchForm,
+    NewProjectForm,
+    ProjectForm,
+    indicator_formset_class,
+)
 from evaluations.filling.selectors import project_list_rows
 from evaluations.filling.services import (
     ProjectLockedError,
@@ -30,7 +35,7 @@ from evaluations.quality.engine import project_findings
 from evaluations.quality.validation import submission_problems
 from evaluations.scorecard import build_scorecard, score_rows
 from evaluations.workflow.services import StaleEditError, SubmissionRefused, WorkflowError, evaluation_submit
-from evaluations.workflow.versions import whole_number
+from evaluations.workflow.versions import BoundedLazyPaginator, whole_number
 from indicators.scopes import library_indicators_for
 from policy.access import can, get_object_for_user, sees_finance_results
 from policy.locks import YearLocked
@@ -56,8 +61,8 @@ def project_list(request):
     except ValueError:
         per_page = 25
     per_page = per_page if per_page in PAGE_SIZES else 25
-    # LazyPaginator: no COUNT(*) over the whole list for every page (django-tables2 issue #669).
-    RequestConfig(request, paginate={"per_page": per_page, "paginator_class": LazyPaginator}).configure(table)
+    # LazyPaginator: no COUNT(*) over the whole list for every page (django-tables2 issue #669); bounded pages.
+    RequestConfig(request, paginate={"per_page": per_page, "paginator_class": BoundedLazyPaginator}).configure(table)
     open_years = [fy for fy in fiscal_years_visible_to(request.user) if fy.status == FiscalYear.Status.OPEN]
     return render(
         request,
@@ -403,14 +408,16 @@ def project_copy(request):
 
 @login_required
 def library_search(request):
-    """指标库 entries matching the typed name (and category), for the form's picker."""
+    """指标库 entries matching the typed name (and category), for the form's picker; 400 for a crafted query."""
     if not can(request.user, "budgets.add_project"):
         raise Http404
-    q = request.GET.get("q", "").strip()
+    search = LibrarySearchForm(request.GET)
+    if not search.is_valid():
+        return JsonResponse({"results": [], "errors": search.errors}, status=400)
+    q, level1, level2 = (search.cleaned_data[name] for name in ("q", "level1", "level2"))
     entries = library_indicators_for(request.user).filter(is_active=True)
     if q:
         entries = entries.filter(name__icontains=q)
-    level1, level2 = request.GET.get("level1", ""), request.GET.get("level2", "")
     if level1:
         entries = entries.filter(level1=level1)
     if level2:

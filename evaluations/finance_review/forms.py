@@ -4,12 +4,27 @@ from decimal import Decimal
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import BigIntegerField
 
 from accounts.models import Organisation
 from evaluations.finance_review.services import RULE_AMOUNT_ABOVE, RULE_DEPARTMENT, RULE_EXCELLENT_LOW_EXECUTION
 from evaluations.models import Grade
+from evaluations.workflow.versions import whole_number
 
 HUNDRED = Decimal(100)
+
+
+class DepartmentChoices(forms.ModelMultipleChoiceField):
+    """Departments by id. An id that is not a whole number the database can hold is refused before the query
+    that checks the ids (issue 15: ``departments=99999999999999999999`` overflowed SQLite's integers, a 500)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if whole_number(str(pk)) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
 
 
 class DrawForm(forms.Form):
@@ -31,7 +46,7 @@ class DrawForm(forms.Form):
         decimal_places=2,
         initial=Decimal(90),
     )
-    departments = forms.ModelMultipleChoiceField(
+    departments = DepartmentChoices(
         label="整个部门必抽",
         required=False,
         queryset=Organisation.objects.none(),
@@ -41,6 +56,7 @@ class DrawForm(forms.Form):
         label="随机种子",
         required=False,
         min_value=0,
+        max_value=BigIntegerField.MAX_BIGINT,  # SpotCheckSample.random_seed
         help_text="留空则由系统生成并记录；填入上次的种子可复现同一抽样。",
     )
 

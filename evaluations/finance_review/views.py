@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
-from django_tables2.paginators import LazyPaginator
 
 from accounts.models import Organisation
 from budgets.models import FiscalYear, ProfileLevel1
@@ -43,7 +42,7 @@ from evaluations.workflow.lifecycle import (
     open_reviews,
 )
 from evaluations.workflow.services import WorkflowError
-from evaluations.workflow.versions import posted_version, whole_number
+from evaluations.workflow.versions import BoundedLazyPaginator, posted_version, whole_number
 from policy.access import can, get_object_for_user
 from policy.rules import is_finance_reviewer
 
@@ -157,7 +156,7 @@ def review_board(request):
     )
     rows, filters = _board_filtered(request, rows)
     table = ReviewBoardTable(rows)
-    tables.RequestConfig(request, paginate={"per_page": 25, "paginator_class": LazyPaginator}).configure(table)
+    tables.RequestConfig(request, paginate={"per_page": 25, "paginator_class": BoundedLazyPaginator}).configure(table)
     departments = Organisation.objects.departments().filter(parent=year.finance_bureau).order_by("name")
     sample = getattr(year, "sample", None)
     reviews = FinanceReview.objects.filter(evaluation__project__fiscal_year=year)
@@ -230,12 +229,10 @@ def sample_add_view(request, pk):
         "evaluations.view_projectevaluation",
         pk=pk,
     )
-    try:
-        review = sample_add(evaluation=evaluation, actor=request.user, reason=request.POST.get("reason", ""))
-    except WorkflowError as error:
-        messages.error(request, str(error))
+    done = f"已将“{evaluation.project.name}”加入抽查样本。"
+    review = perform(request, sample_add, done, posted=("reason",), evaluation=evaluation)
+    if review is None:
         return redirect("budgets:project_detail", pk=evaluation.project_id)
-    messages.success(request, f"已将“{evaluation.project.name}”加入抽查样本。")
     return redirect("finance:review", pk=review.pk)
 
 
@@ -474,7 +471,7 @@ def year_reopen_view(request, year):
         _bureau_year(request, year),
         fiscal_year_reopen,
         "{year}年度已重新打开（{status}），原因已记录。",
-        reason=request.POST.get("reason", ""),
+        posted=("reason",),
     )
 
 

@@ -14,6 +14,7 @@ from budgets.models import Project
 from budgets.scopes import fiscal_years_visible_to
 from evaluations.models import DepartmentEvaluation, ReportExport
 from evaluations.reports.exports import UNAVAILABLE, export_request, export_retry, mark_stale, stale_time_text
+from evaluations.workflow.actions import UNSTORABLE, UNSTORABLE_MESSAGE
 from evaluations.workflow.services import WorkflowError
 from evaluations.workflow.versions import whole_number
 from policy.access import can, department_scope, get_object_for_user, require, sees_finance_results
@@ -213,7 +214,9 @@ def _posted_texts(request, count):
     return [request.POST.get(f"section-{n}", "")[:MAX_SECTION_CHARS] for n in range(count)]
 
 
-def _narrative_page(request, report, render_pdf, filename: str, heading: str, back: str, *, may_save: bool = False):
+def _narrative_page(
+    request, report, render_pdf, filename: str, heading: str, back: str, *, may_save: bool = False, status: int = 200
+):
     """A narrative report as read: its PDF (``?format=pdf``, drawn by ``render_pdf``) or the page that edits it."""
     from evaluations.reports import narrative
 
@@ -230,6 +233,7 @@ def _narrative_page(request, report, render_pdf, filename: str, heading: str, ba
             "placeholders": report.placeholders,
             "may_save": may_save,
         },
+        status=status,
     )
 
 
@@ -255,6 +259,14 @@ def project_report(request, pk):
         if request.POST.get("action") == "save":
             if not may_edit:
                 raise PermissionDenied("只有本单位填报人可以在填报期间修改自评报告。")
+            if any(UNSTORABLE in t for t in texts):
+                # The database stores no NUL; the page comes back with what was typed, nothing saved.
+                messages.error(request, UNSTORABLE_MESSAGE)
+                heading = f"{project.name} · 项目支出绩效自评报告"
+                back = reverse("budgets:project_detail", args=[project.pk])
+                return _narrative_page(
+                    request, edited, narrative.render_project_report, filename, heading, back, may_save=True, status=400
+                )
             evaluation.report_sections = dict(zip(narrative.SECTION_KEYS, (t.strip() for t in texts), strict=True))
             evaluation.save(update_fields=["report_sections", "updated_at"])
             messages.success(request, "自评报告已保存。")

@@ -80,3 +80,17 @@ def test_a_crafted_version_is_a_stale_version():
     from evaluations.workflow.versions import posted_version
 
     assert posted_version(Posted()) == MISSING_VERSION
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "9" * 18, "１２３４５６７８９０１２３４５６７８９０"])
+@pytest.mark.parametrize(
+    ("who", "url"), [("unit_filler", "budgets:project_list"), ("finance_reviewer", "finance:board")]
+)
+def test_a_page_number_past_any_list_shows_the_first_page(client, cast, year, who, url, page):
+    """Issue 15 (the request fuzz): ``?page=99999999999999999999`` made the lazy paginator ask the database for
+    rows at an OFFSET past its integers ("datatype mismatch" on SQLite, "out of range" on PostgreSQL): a 500."""
+    client.force_login(getattr(cast, who))
+
+    response = client.get(reverse(url), {"page": page})
+
+    assert response.status_code == 200

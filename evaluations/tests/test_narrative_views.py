@@ -94,3 +94,20 @@ def test_the_department_statement_is_drafted_for_ones_own_department_only(client
 
     assert (page.status_code, pdf["Content-Type"], refused.status_code) == (200, "application/pdf", 403)
     assert f"关于{year.year}年度预算绩效情况说明" in _text(pdf.content)
+
+
+def test_a_report_text_with_a_nul_character_is_refused_and_comes_back_as_typed(client, draft):
+    """PostgreSQL stores no NUL in jsonb: a crafted save answered 500 there (issue 15); now the page comes back,
+    400, with the typed texts and a Chinese message, and nothing is saved."""
+    client.force_login(User.objects.get(username="unit"))
+    url = reverse("reports:project_report", args=[draft.pk])
+    texts = _sections(client.get(url))
+    texts[1] = "项目资金\x00已全部拨付。"
+
+    refused = client.post(url, {"action": "save", **{f"section-{n}": t for n, t in enumerate(texts)}})
+
+    draft.evaluation.refresh_from_db()
+    assert refused.status_code == 400
+    assert "无法保存的控制字符" in refused.content.decode()
+    assert _sections(refused)[1].endswith("项目资金\x00已全部拨付。")
+    assert draft.evaluation.report_sections in ({}, None)

@@ -240,6 +240,27 @@ def test_a_draw_with_a_bad_ratio_is_refused_with_a_chinese_message(finance, year
     )
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("seed", "99999999999999999999", "抽样条件有误：确保该值小于或等于9223372036854775807。"),
+        ("departments", "99999999999999999999", "抽样条件有误：“99999999999999999999”不是一个有效的值"),
+    ],
+)
+def test_a_draw_with_a_number_past_any_id_or_seed_is_refused_with_a_chinese_message(
+    finance, year, approved, field, value, message
+):
+    """Issue 15 (the request fuzz): a department id past 64 bits reached the database while the form checked it,
+    and such a seed reached the sample's row (OverflowError on SQLite, out of range on PostgreSQL): a 500."""
+    response = finance.post(reverse("finance:draw", args=[2024]), {"ratio_percent": "50", "seed": "7", field: value})
+
+    assert (response["Location"], _messages(response), SpotCheckSample.objects.count()) == (
+        f"{BOARD}?year=2024",
+        [message],
+        0,
+    )
+
+
 def test_a_draw_from_the_board_reports_what_it_drew_and_records_the_seed(finance, org, year, approved):
     _approved(year, org.other_unit, "社保经办经费")
 
@@ -598,6 +619,37 @@ def test_removing_from_the_page_keeps_the_record_and_makes_it_read_only(finance,
         page.context["read_only"],
         re.search(r'<div class="callout warning">(.*?)</div>', page.content.decode())[1],
     ) == (f"{BOARD}?year=2024", ["已移出抽查样本，原因已记录。"], (True, "项目已撤销"), True, "已移出样本：项目已撤销")
+
+
+UNSTORABLE = ["填写的内容含有无法保存的控制字符，请删除后重新提交。"]
+
+
+def test_a_nul_character_in_a_reason_to_change_the_sample_is_refused(finance, org, year, review):
+    """Issue 15 (the request fuzz): PostgreSQL refuses NUL in text, so a crafted reason to take a record out of
+    the sample or to add one was a 500."""
+    other = _approved(year, org.other_unit, "社保经办经费")
+    crafted = {"reason": "项目\x00已撤销"}
+
+    removed = finance.post(reverse("finance:remove", args=[review.pk]), crafted)
+    finance.get(removed["Location"])  # the review page shows (and consumes) the message
+    added = finance.post(reverse("finance:sample_add", args=[other.pk]), crafted)
+
+    review.refresh_from_db()
+    assert (_messages(removed), _messages(added), review.excluded, FinanceReview.objects.count()) == (
+        UNSTORABLE,
+        UNSTORABLE,
+        False,
+        1,
+    )
+
+
+def test_a_nul_character_in_the_reason_to_reopen_a_year_is_refused(finance, cast, year, completed):
+    fiscal_year_finalise(fiscal_year=year, actor=cast.finance_reviewer)
+
+    response = finance.post(reverse("finance:reopen_year", args=[2024]), {"reason": "单位\x00更正"})
+
+    year.refresh_from_db()
+    assert (_messages(response), year.status) == (UNSTORABLE, FiscalYear.Status.FINALISED)
 
 
 def test_adding_from_the_project_page_opens_the_new_review(finance, cast, org, year, approved):

@@ -292,6 +292,25 @@ def test_returning_without_a_reason_is_refused_and_changes_nothing(client, cast,
     )
 
 
+@pytest.mark.parametrize(("action", "field"), [("evaluation_approve", "comment"), ("evaluation_return", "reason")])
+def test_a_nul_character_in_a_comment_or_reason_is_refused_and_changes_nothing(client, cast, submitted, action, field):
+    """Issue 15 (the request fuzz): PostgreSQL refuses NUL in text, so a crafted comment or reason was a 500."""
+    client.force_login(cast.department_reviewer)
+
+    response = client.post(
+        reverse(f"evaluations:{action}", args=[submitted.pk]),
+        {field: "请补充\x00样本数", "version": submitted.project.version},
+    )
+
+    submitted.refresh_from_db()
+    assert (response["Location"], _messages(response), submitted.status, len(_audit(submitted))) == (
+        reverse("budgets:project_detail", args=[submitted.project_id]),
+        ["填写的内容含有无法保存的控制字符，请删除后重新提交。"],
+        Status.SUBMITTED,
+        1,
+    )
+
+
 @pytest.mark.parametrize("action", ["evaluation_approve", "evaluation_return"])
 def test_approve_and_return_do_not_answer_a_get(client, cast, submitted, action):
     client.force_login(cast.department_reviewer)
