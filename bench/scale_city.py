@@ -44,7 +44,7 @@ from evaluations.models import (
     SpotCheckSample,
 )
 from evaluations.richtext import sanitise_opinion
-from evaluations.scorecard import score_rows
+from evaluations.scorecard import indicator_result, score_rows
 from history.context import acting_as
 from indicators.models import Indicator, LibraryIndicator
 
@@ -313,7 +313,7 @@ class City:
             lines.append(line)
         return lines
 
-    def indicators(self, project, *, filled: bool):
+    def indicators(self, project, profile, *, filled: bool):
         rng = self.rng
         rows = []
         for order, (level2_options, weight) in enumerate(SLOTS):
@@ -336,11 +336,11 @@ class City:
                 row.target_text = f"{'' if sign == '=' else sign}{target}{unit}"
                 row.target_value = Decimal(target)
             if filled:
-                self._actual(row, sign, Decimal(target) if sign != signs.SIGN_QUALITATIVE else None)
+                self._actual(row, sign, Decimal(target) if sign != signs.SIGN_QUALITATIVE else None, profile)
             rows.append(row)
         return rows
 
-    def _actual(self, row, sign, target):
+    def _actual(self, row, sign, target, profile):
         rng = self.rng
         if sign == signs.SIGN_QUALITATIVE:
             achieved = rng.random() < 0.9
@@ -363,9 +363,8 @@ class City:
         actual = actual.quantize(Decimal(1)) if actual == actual.to_integral() else actual.normalize()
         row.actual_value = actual
         row.actual_text = f"{format(actual, 'f')}{row.unit}"
-        result = scoring.indicator_score(
-            sign=sign, weight=row.weight, target=target, actual=actual, over_achievement_ratio=Decimal("1.2")
-        )
+        # The profile's rules (over-achievement ratio, 反向 rule) through the same adapter the forms use.
+        result = indicator_result(row, profile)
         row.claimed_score = result.score
         if result.score < row.weight:
             row.deviation_reason = "受政策调整及实施进度影响未完全达到目标，下一年度将优化实施方案、加强过程监控。"
@@ -402,7 +401,7 @@ class City:
                 # Most drafts already carry figures; a quarter are still blank beyond the budget's 年初.
                 filled = status != Status.DRAFT or self.rng.random() < 0.75
                 project_lines = self.budget_lines(project, filled=filled)
-                project_indicators = self.indicators(project, filled=filled)
+                project_indicators = self.indicators(project, profile, filled=filled)
                 card = score_rows(profile=profile, budget_lines=project_lines, indicators=project_indicators)
                 self._narrative(project, card, status, filled)
                 lines += project_lines

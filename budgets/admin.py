@@ -36,6 +36,7 @@ class RuleProfileAdmin(BureauScopedAdmin):
         "code",
         "finance_bureau",
         "layout",
+        "reverse_rule",
         "budget_weight",
         "grade_excellent_min",
         "grade_good_min",

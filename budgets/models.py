@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Organisation
+from domain.scoring import ReverseRule as ReverseRuleValue
 from history.records import AuditedManager, AuditedQuerySet, AuditRecords
 
 # 万元 with 6 decimal places: exact to the 分 (0.0001 万元 = 1 元; 6 places leave room for 分 and below).
@@ -29,10 +30,29 @@ class RuleProfile(models.Model):
         NATIONAL = "national", "全国通用格式（项目支出绩效自评表）"
         SICHUAN = "sichuan", "四川格式（部门预算项目支出绩效自评表）"
 
+    class ReverseRule(models.TextChoices):
+        """How a 反向 indicator above its target is scored (SPEC §5.2; the values are domain.scoring's)."""
+
+        LINEAR = ReverseRuleValue.LINEAR.value, "超出目标线性扣减（至 2 倍目标为 0）"
+        RATIO = ReverseRuleValue.RATIO.value, "目标值 ÷ 实际值 × 分值（财预〔2020〕10号）"
+
     code = models.SlugField("代码", max_length=50, unique=True)
     name = models.CharField("名称", max_length=100)
     description = models.TextField("说明", blank=True)
     layout = models.CharField("表样", max_length=20, choices=Layout.choices, default=Layout.NATIONAL)
+    # No seed document scores a 反向 indicator above its target (seeds 001 and 004 show every ≤ row at or under
+    # it, full marks), so the default follows the texts: the national layout the national text's ratio, the
+    # Sichuan layout the provincial systems' linear rule (migration 0008 sets existing profiles by layout).
+    reverse_rule = models.CharField(
+        "反向指标计分规则",
+        max_length=10,
+        choices=ReverseRule.choices,
+        default=ReverseRule.RATIO,
+        help_text=(
+            "反向指标（≤、<）实际完成值高于指标值时的得分：按财预〔2020〕10号为 指标值 ÷ 实际完成值 × 分值"
+            "（全国通用表样的默认）；四川等省级系统按超出部分线性扣减，达到 2 倍指标值为 0 分（四川表样的默认）。"
+        ),
+    )
     total_points = models.DecimalField("满分", **POINTS, default=Decimal(100))
     budget_weight = models.DecimalField("预算执行率分值", **POINTS, default=Decimal(10))
     grade_excellent_min = models.DecimalField("优 最低分", **POINTS, default=Decimal(90))

@@ -6,6 +6,16 @@ from pathlib import Path
 
 BUILTIN_PROFILES_FILE = Path(__file__).with_name("builtin_profiles.json")
 
+# The 反向 rule (SPEC §5.2) a profile of each layout starts with. No seed scores a 反向 indicator above its
+# target, so this follows the texts: the national layout uses the national text's 指标值 ÷ 实际完成值 × 分值,
+# the Sichuan layout the provincial systems' linear deduction (0 at twice the target). The admin may change it.
+REVERSE_RULE_BY_LAYOUT = {"national": "ratio", "sichuan": "linear"}
+
+
+def default_reverse_rule(layout: str) -> str:
+    """The 反向 rule a profile of ``layout`` starts with (an unknown layout: the national text's)."""
+    return REVERSE_RULE_BY_LAYOUT.get(layout, "ratio")
+
 
 def load_builtin_profiles() -> list[dict]:
     return json.loads(BUILTIN_PROFILES_FILE.read_text(encoding="utf-8"))
@@ -28,8 +38,11 @@ def install_builtin_profiles(apps) -> None:
     ProfileFundSource = apps.get_model("budgets", "ProfileFundSource")
     DepartmentIndicator = apps.get_model("budgets", "DepartmentIndicator")
 
+    # Migration 0002 runs this before the profile had a 反向 rule (0008 added it and set it by layout).
+    has_reverse_rule = any(f.name == "reverse_rule" for f in RuleProfile._meta.get_fields())
     for data in load_builtin_profiles():
         excellent, good, fair = (Decimal(v) for v in data["grades"])
+        reverse_rule = {"reverse_rule": default_reverse_rule(data["layout"])} if has_reverse_rule else {}
         profile, _ = RuleProfile.objects.get_or_create(
             code=data["code"],
             defaults={
@@ -44,6 +57,7 @@ def install_builtin_profiles(apps) -> None:
                 "over_achievement_ratio": Decimal(data["over_achievement_ratio"]),
                 "target_too_low_ratio": Decimal(data["target_too_low_ratio"]),
                 "execution_reason_threshold": Decimal(data["execution_reason_threshold"]),
+                **reverse_rule,
             },
         )
         for order, level1_data in enumerate(data["level1"]):

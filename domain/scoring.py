@@ -10,6 +10,7 @@ domain.department_formulas.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from domain.decimals import ZERO, as_decimal, fmt, non_negative, round2
 from domain.signs import (
@@ -25,6 +26,18 @@ from domain.signs import (
 
 DEFAULT_OVER_ACHIEVEMENT_RATIO = Decimal("1.2")
 DEFAULT_EXECUTION_REASON_THRESHOLD = Decimal("0.9")
+
+
+class ReverseRule(StrEnum):
+    """How a 反向 (``≤`` ``<``) indicator above its target is scored (SPEC §5.2); a rule profile picks one.
+
+    LINEAR, the provincial systems': round((1 − (A − T) / T) × w, 2) for T < A < 2T, 0 from 2T on.
+    RATIO, the national text (财预〔2020〕10号): 年度指标值 / 实际完成值 × 分值, round(T / A × w, 2).
+    """
+
+    LINEAR = "linear"
+    RATIO = "ratio"
+
 
 FLAG_BUDGET_ZERO = "budget_zero"
 FLAG_OVER_EXECUTED = "over_executed"
@@ -119,14 +132,17 @@ def indicator_score(
     weight: Decimal,
     target: Decimal | None,
     actual: Decimal | None,
+    reverse_rule: ReverseRule | str,
     over_achievement_ratio: Decimal = DEFAULT_OVER_ACHIEVEMENT_RATIO,
 ) -> IndicatorResult:
     """Suggested score of one 三级 indicator by the SPEC §5.2 table; always 0 ≤ score ≤ weight.
 
-    定性 indicators get no score (the unit picks one inside its label's band). A 定量 indicator without a
-    numeric target or actual gets none either and is flagged ``not_numeric``.
+    ``reverse_rule`` is the profile's rule for a 反向 indicator above its target (no default: every caller
+    passes its profile's). 定性 indicators get no score (the unit picks one inside its label's band). A 定量
+    indicator without a numeric target or actual gets none either and is flagged ``not_numeric``.
     """
     sign = required_sign(sign)
+    reverse_rule = _required_reverse_rule(reverse_rule)
     weight = non_negative(weight, "分值")
     ratio = as_decimal(over_achievement_ratio, "超额完成比例")
     if sign == SIGN_QUALITATIVE:
@@ -141,6 +157,9 @@ def indicator_score(
             score = weight if actual <= 0 else ZERO
         elif actual <= target:
             score = weight
+        elif reverse_rule == ReverseRule.RATIO:
+            # A negative target is missed by any actual (a negative actual counts as 0): 0, as by the linear rule.
+            score = round2(target / actual * weight) if target > 0 else ZERO
         elif actual >= 2 * target:
             score = ZERO
         else:
@@ -159,6 +178,15 @@ def indicator_score(
         over_achieved=over_achieved,
         flags=(FLAG_OVER_ACHIEVED,) if over_achieved else (),
     )
+
+
+def _required_reverse_rule(rule: ReverseRule | str) -> ReverseRule:
+    if not isinstance(rule, str):
+        raise TypeError(f"反向指标计分规则必须是文本：{rule!r}")
+    try:
+        return ReverseRule(rule)
+    except ValueError:
+        raise ValueError(f"无法识别的反向指标计分规则“{rule}”，应为 linear 或 ratio") from None
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ def indicator_result(indicator, profile) -> scoring.IndicatorResult | None:
         weight=indicator.weight,
         target=indicator.target_value,
         actual=indicator.actual_value,
+        reverse_rule=profile.reverse_rule,
         over_achievement_ratio=profile.over_achievement_ratio,
     )
 

@@ -12,6 +12,7 @@ from domain.rule_checks import (
     check_weight_rollup,
 )
 from domain.scoring import (
+    ReverseRule,
     indicator_score,
 )
 from domain.signs import (
@@ -25,7 +26,14 @@ W = Decimal(20)
 
 
 def scored(sign, target, actual, weight=W, **kwargs):
-    return indicator_score(sign=sign, weight=weight, target=Decimal(target), actual=Decimal(actual), **kwargs)
+    return indicator_score(
+        sign=sign,
+        weight=weight,
+        target=Decimal(target),
+        actual=Decimal(actual),
+        reverse_rule=ReverseRule.LINEAR,
+        **kwargs,
+    )
 
 
 # claimed scores
@@ -154,7 +162,7 @@ def test_claimed_score_equal_to_a_computed_score_below_weight_needs_a_reason():
 
 
 def test_claimed_score_of_a_non_numeric_indicator_is_only_checked_for_its_reason():
-    computed = indicator_score(sign=SIGN_GE, weight=W, target=None, actual=Decimal(3))
+    computed = indicator_score(sign=SIGN_GE, weight=W, target=None, actual=Decimal(3), reverse_rule=ReverseRule.RATIO)
 
     assert check("12", computed=computed, reason="数据缺失") == []
 

@@ -12,6 +12,7 @@ from domain.scoring import (
     Band,
     BudgetResult,
     IndicatorResult,
+    ReverseRule,
     adjustment_rate,
     budget_score,
     execution_rate,
@@ -39,8 +40,16 @@ from domain.signs import (
 W = Decimal(20)
 
 
-def scored(sign, target, actual, weight=W, **kwargs):
-    return indicator_score(sign=sign, weight=weight, target=Decimal(target), actual=Decimal(actual), **kwargs)
+def scored(sign, target, actual, weight=W, reverse_rule=ReverseRule.LINEAR, **kwargs):
+    """Score one row; the 反向 rule matters only for a ≤ / < row above its target (tests of it name theirs)."""
+    return indicator_score(
+        sign=sign,
+        weight=weight,
+        target=Decimal(target),
+        actual=Decimal(actual),
+        reverse_rule=reverse_rule,
+        **kwargs,
+    )
 
 
 # round2 and signs
@@ -276,7 +285,7 @@ def test_equal_indicator_with_a_zero_target_wants_nothing(actual, expected):
 def test_reverse_indicator_loses_points_between_target_and_twice_the_target(
     sign, actual, expected_score, expected_completion
 ):
-    result = scored(sign, "10", actual, weight=Decimal(10))
+    result = scored(sign, "10", actual, weight=Decimal(10), reverse_rule=ReverseRule.LINEAR)
 
     assert result == IndicatorResult(
         score=Decimal(expected_score), completion=Decimal(expected_completion), over_achieved=False, flags=()
@@ -291,19 +300,65 @@ def test_reverse_indicator_with_a_zero_target_wants_nothing(sign, actual, expect
     assert result == IndicatorResult(score=expected, completion=None, over_achieved=False, flags=())
 
 
+# The 反向 rule above the target is the profile's (SPEC §5.2): linear (provincial) or ratio (the national text).
+
+
+@pytest.mark.parametrize("sign", REVERSE_SIGNS)
+@pytest.mark.parametrize(
+    ("target", "actual", "linear", "ratio"),
+    [
+        ("10", "10", "10", "10"),  # A = T: full marks by either rule
+        ("10", "12.5", "7.50", "8.00"),  # T < A < 2T
+        ("10", "15", "5.00", "6.67"),  # T < A < 2T, T / A × w rounded half-up
+        ("10", "20", "0", "5.00"),  # A = 2T: nothing left by the linear rule, half by the ratio
+        ("10", "35", "0", "2.86"),  # A > 2T
+        ("0", "0", "10", "10"),  # T = 0: full marks for nothing …
+        ("0", "0.01", "0", "0"),  # … and none for anything
+        ("10", "-4", "10", "10"),  # a negative actual counts as 0, under the target
+        ("0", "-4", "10", "10"),  # … also against a zero target
+    ],
+)
+@pytest.mark.parametrize("rule", list(ReverseRule))
+def test_reverse_indicator_above_target_is_scored_by_the_profiles_rule(sign, target, actual, linear, ratio, rule):
+    expected = {ReverseRule.LINEAR: linear, ReverseRule.RATIO: ratio}[rule]
+
+    result = scored(sign, target, actual, weight=Decimal(10), reverse_rule=rule)
+
+    assert (result.score, result.over_achieved) == (Decimal(expected), False)
+
+
+def test_the_ratio_rule_gives_a_reverse_indicator_with_a_negative_target_nothing():
+    assert scored(SIGN_LE, "-5", "0", weight=Decimal(10), reverse_rule=ReverseRule.RATIO).score == Decimal(0)
+
+
+def test_the_reverse_rule_is_also_accepted_as_its_stored_text():
+    assert scored(SIGN_LT, "10", "40", reverse_rule="ratio").score == Decimal("5.00")
+
+
+@pytest.mark.parametrize(("rule", "error"), [("proportional", ValueError), ("", ValueError), (None, TypeError)])
+def test_an_unknown_reverse_rule_is_refused(rule, error):
+    with pytest.raises(error, match="反向指标计分规则"):
+        scored(SIGN_LE, "10", "15", reverse_rule=rule)
+
+
+def test_indicator_score_has_no_default_reverse_rule():
+    with pytest.raises(TypeError):
+        indicator_score(sign=SIGN_LE, weight=W, target=Decimal(10), actual=Decimal(15))
+
+
 def test_reverse_indicator_is_never_over_achieved():
     assert scored(SIGN_LE, "10", "1").over_achieved is False
 
 
 def test_qualitative_indicator_leaves_the_score_to_the_unit():
-    result = indicator_score(sign="定性", weight=W, target=None, actual=None)
+    result = indicator_score(sign="定性", weight=W, target=None, actual=None, reverse_rule=ReverseRule.RATIO)
 
     assert result == IndicatorResult(score=None, completion=None, over_achieved=False, flags=())
 
 
 @pytest.mark.parametrize(("target", "actual"), [(None, Decimal(5)), (Decimal(5), None), (None, None)])
 def test_quantitative_indicator_without_numbers_is_flagged_not_numeric(target, actual):
-    result = indicator_score(sign="≥", weight=W, target=target, actual=actual)
+    result = indicator_score(sign="≥", weight=W, target=target, actual=actual, reverse_rule=ReverseRule.RATIO)
 
     assert result == IndicatorResult(score=None, completion=None, over_achieved=False, flags=("not_numeric",))
 
@@ -497,7 +552,7 @@ def test_self_evaluation_accuracy_deduction_against_a_zero_reviewer_score(self_t
         lambda: round2(2.345),
         lambda: execution_rate(adjusted=100.0, executed=Decimal(1)),
         lambda: budget_score(weight=Decimal(10), adjusted=Decimal(100), executed=96.92),
-        lambda: indicator_score(sign="≥", weight=Decimal(10), target=0.95, actual=Decimal(1)),
+        lambda: indicator_score(sign="≥", weight=Decimal(10), target=0.95, actual=Decimal(1), reverse_rule="ratio"),
         lambda: qualitative_band(label=LABEL_ACHIEVED, weight=20.0),
         lambda: total_score(budget=Decimal(10), indicators=[17.5]),
         lambda: grade_for(total=90.0),

@@ -20,7 +20,14 @@ from domain.grades import (
     grade_for,
     self_evaluation_accuracy_deduction,
 )
-from domain.scoring import budget_score, indicator_score, qualitative_band, qualitative_label_for, total_score
+from domain.scoring import (
+    ReverseRule,
+    budget_score,
+    indicator_score,
+    qualitative_band,
+    qualitative_label_for,
+    total_score,
+)
 from domain.signs import QUALITATIVE_LABELS
 
 
@@ -43,13 +50,23 @@ def has_at_most_two_places(value):
     return value.as_tuple().exponent >= -2
 
 
-@given(sign=quantitative_signs, weight=weights, target=numbers, actual=numbers, ratio=decimals(1, 3, 2))
-def test_indicator_score_stays_between_zero_and_weight_with_two_places(sign, weight, target, actual, ratio):
+@given(
+    sign=quantitative_signs,
+    weight=weights,
+    target=numbers,
+    actual=numbers,
+    ratio=decimals(1, 3, 2),
+    reverse_rule=st.sampled_from(list(ReverseRule)),
+)
+def test_indicator_score_stays_between_zero_and_weight_with_two_places(
+    sign, weight, target, actual, ratio, reverse_rule
+):
     result = indicator_score(
         sign=sign,
         weight=weight,
         target=target,
         actual=actual,
+        reverse_rule=reverse_rule,
         over_achievement_ratio=ratio,
     )
 
