@@ -5,10 +5,10 @@ Each rule takes a ProjectRecord and returns its Findings; the flags come from do
 scorecard, the thresholds from the year's rule profile.
 """
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from domain import rule_checks, scoring
-from evaluations.quality.findings import Finding, blank, make_finding, pct, wan
+from evaluations.quality.findings import Finding, blank, make_finding, pct, pts, wan
 from evaluations.quality.project_record import ProjectRecord
 
 
@@ -63,13 +63,36 @@ def adjustment_no_reason(record: ProjectRecord) -> list[Finding]:
     return [make_finding("adjustment_no_reason", detail, field="adjustment_reason", **values)]
 
 
+# A whole percent as a fraction: 86% is 0.86.
+WHOLE_PERCENT = Decimal("0.01")
+
+
+def stated_rate_matches(*, stated: Decimal, rate: Decimal) -> bool:
+    """Whether a stated 执行率 follows from the computed ``rate`` at the precision it was stated.
+
+    The stored rate keeps 6 places whatever was written (86% and 86.00% are both 0.860000), so the precision
+    is read from its significant decimals. A whole percent (0.86, 1) is compared at whole percents: 86%
+    against 86.20% is a rounding. Anything finer goes by domain.rule_checks, at 2 decimals of a percent or
+    more: published tables print "14.50%", never "14.5%", so a 0.145 is taken as 14.50% (seed 004: 14.50%
+    against 14.52% stays a slip). Rounded half-up or cut off, as the tables do.
+    """
+    if rule_checks.stated_rate_matches(stated=stated, rate=rate):
+        return True
+    if stated != stated.quantize(WHOLE_PERCENT):
+        return False
+    return stated in (
+        rate.quantize(WHOLE_PERCENT, rounding=ROUND_HALF_UP),
+        rate.quantize(WHOLE_PERCENT, rounding=ROUND_DOWN),
+    )
+
+
 def execution_rate_mismatch(record: ProjectRecord) -> list[Finding]:
-    """A stated 执行率 that does not follow from B / A (to its printed precision, rounded or cut off)."""
+    """A stated 执行率 that does not follow from B / A (to its stated precision, rounded or cut off)."""
     evaluation, budget, totals = record.evaluation, record.card.budget, record.card.totals
     if evaluation is None or evaluation.stated_execution_rate is None or budget is None or budget.rate is None:
         return []
     stated = evaluation.stated_execution_rate
-    if rule_checks.stated_rate_matches(stated=stated, rate=budget.rate):
+    if stated_rate_matches(stated=stated, rate=budget.rate):
         return []
     detail = (
         f"填报执行率 {pct(stated)}，按全年执行数 {wan(totals.executed or 0)} 万元 / "
@@ -96,4 +119,23 @@ def budget_score_mismatch(record: ProjectRecord) -> list[Finding]:
             **p.values,
         )
         for p in problems
+    ]
+
+
+def budget_score_above_weight(record: ProjectRecord) -> list[Finding]:
+    """A stated 预算执行得分 above the budget weight where no rate gives a score to compare it with.
+
+    With a rate, budget_score_mismatch reports it (seed 001: 100 where the weight is 10, ``above_weight``);
+    without one (no amounts, or 全年预算数 0) nothing else would.
+    """
+    evaluation, budget, weight = record.evaluation, record.card.budget, record.profile.budget_weight
+    if evaluation is None or evaluation.claimed_budget_score is None or evaluation.claimed_budget_score <= weight:
+        return []
+    if budget is not None and budget.score is not None:
+        return []
+    claimed = evaluation.claimed_budget_score
+    why = "全年预算数为 0" if budget is not None else "未填写预算金额"
+    detail = f"预算执行得分填报 {pts(claimed)} 分，高于分值 {pts(weight)} 分（{why}，无法按执行率计算）。"
+    return [
+        make_finding("budget_score_above_weight", detail, field="claimed_budget_score", claimed=claimed, weight=weight)
     ]

@@ -12,12 +12,17 @@ from evaluations.quality.project_record import ProjectRecord
 
 
 def total_mismatch(record: ProjectRecord) -> list[Finding]:
-    """A stated 总分 that is not the sum of the stated parts (budget score + indicator scores)."""
+    """A stated 总分 that is not the sum of the stated parts (budget score + indicator scores).
+
+    A row of weight 0 without a score counts 0 (an empty 生态效益 row of a published table: seed 001 states 总分
+    97.5 under parts that add up to 100 + 90); only a row weighing more than 0 without a score leaves the parts
+    unknown (a missing score is its own finding).
+    """
     evaluation, card = record.evaluation, record.card
     if evaluation is None or evaluation.claimed_total is None or card.total is None:
         return []
-    if any(line.score is None for line in record.lines if line.indicator.weight is not None):
-        return []  # a missing score is its own finding
+    if any(line.score is None and (line.indicator.weight or 0) > 0 for line in record.lines):
+        return []
     parts = scoring.total_score(budget=record.stated_budget_score, indicators=[line.score for line in card.lines])
     if parts == evaluation.claimed_total:
         return []

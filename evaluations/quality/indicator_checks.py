@@ -8,7 +8,7 @@ of domain.rule_checks (CLAIM_CODES, WEIGHT_CODES); the rest read the rows direct
 from collections.abc import Mapping
 
 from domain import rule_checks, scoring, signs
-from evaluations.quality.findings import GRID, Finding, blank, make_finding, num, pct
+from evaluations.quality.findings import GRID, Finding, blank, make_finding, num, pct, pts
 from evaluations.quality.project_record import ProjectRecord
 
 # Words that mark an execution-rate indicator (seed 000: "预算执行率作为反映预算完成情况的指标不能作为成本指标").
@@ -64,6 +64,37 @@ def weights_rollup(record: ProjectRecord) -> list[Finding]:
     return _weight_findings(record, "weights_rollup")
 
 
+def _missing_level1(level1) -> Finding | None:
+    """The finding for a required 一级 with no indicator, by the points the profile gives it.
+
+    A 满意度 一级 is an error only where the profile fixes its points above 0 (national: 10 of 100). Where its
+    points are free (Sichuan: the 三级 weights only have to fill 90) some layouts have no 满意度 block at all
+    (a 工资性支出 table), so its absence is a hint; where the profile fixes 0 points nothing is lost. Every other
+    required 一级 is an error whatever its points.
+    """
+    if SATISFACTION_WORD in level1.name and not (level1.weight is not None and level1.weight > 0):
+        if level1.weight is not None:
+            return None
+        detail = (
+            f"缺少“{level1.name}”类指标。本年度规则未给“{level1.name}”设定分值，"
+            "表样没有满意度部分的（如工资性支出表）可不填报，请核实。"
+        )
+        return make_finding(
+            "missing_satisfaction_unweighted", detail, field=GRID, level1=level1.name, weight=level1.weight
+        )
+    return make_finding(
+        "missing_category", f"缺少“{level1.name}”类指标，本年度规则要求填报。", field=GRID, level1=level1.name
+    )
+
+
+def _missing_level1s(record: ProjectRecord) -> list[Finding]:
+    if not record.lines:
+        return []
+    present = {line.indicator.level1 for line in record.lines}
+    found = [_missing_level1(c) for c in record.profile.level1_categories.all() if c.required and c.name not in present]
+    return [finding for finding in found if finding is not None]
+
+
 def missing_category(record: ProjectRecord) -> list[Finding]:
     """A row without 一级/二级, and a 一级 the profile requires with no indicator (e.g. no 满意度 indicator)."""
     found = [
@@ -71,14 +102,12 @@ def missing_category(record: ProjectRecord) -> list[Finding]:
         for line in record.lines
         if not (line.indicator.level1 and line.indicator.level2)
     ]
-    if record.lines:
-        present = {line.indicator.level1 for line in record.lines}
-        found += [
-            make_finding("missing_category", f"缺少“{c.name}”类指标，本年度规则要求填报。", field=GRID, level1=c.name)
-            for c in record.profile.level1_categories.all()
-            if c.required and c.name not in present
-        ]
-    return found
+    return found + [f for f in _missing_level1s(record) if f.code == "missing_category"]
+
+
+def missing_satisfaction_unweighted(record: ProjectRecord) -> list[Finding]:
+    """No 满意度 indicator where the profile leaves the 满意度 一级's points free: a hint (see _missing_level1)."""
+    return [f for f in _missing_level1s(record) if f.code == "missing_satisfaction_unweighted"]
 
 
 def _satisfaction_level1s(taxonomy: Mapping[str, list[str]]) -> list[str]:
@@ -169,6 +198,108 @@ def missing_actual(record: ProjectRecord) -> list[Finding]:
                     **problem.values,
                 )
             )
+    return found
+
+
+def _has_target(indicator) -> bool:
+    return indicator.target_value is not None or not blank(indicator.target_text)
+
+
+def _has_actual(indicator) -> bool:
+    return indicator.actual_value is not None or not blank(indicator.actual_text) or bool(indicator.actual_label)
+
+
+def full_score_without_values(record: ProjectRecord) -> list[Finding]:
+    """Full marks (得分 = 分值 > 0) on a row with neither a 年度指标值 nor a 实际完成值: a score nothing supports."""
+    found = []
+    for line in record.lines:
+        ind = line.indicator
+        if ind.weight is None or ind.weight <= 0 or ind.claimed_score != ind.weight:
+            continue
+        if _has_target(ind) or _has_actual(ind):
+            continue
+        detail = f"得分 {pts(ind.claimed_score)} 分为满分（分值 {pts(ind.weight)} 分），但没有年度指标值和实际完成值。"
+        found.append(
+            make_finding(
+                "full_score_without_values",
+                detail,
+                field="claimed_score",
+                line=line,
+                claimed=ind.claimed_score,
+                weight=ind.weight,
+            )
+        )
+    return found
+
+
+def _read_as_positive(record: ProjectRecord):
+    """The rows without 计算符号 whose 年度指标值 is a number: read as 正向 (≥), as the importer reads them."""
+    return [line for line in record.lines if not line.indicator.sign and line.indicator.target_value is not None]
+
+
+def _written(text: str, value) -> str:
+    return text.strip() or num(value)
+
+
+def sign_missing_read_as_positive(record: ProjectRecord) -> list[Finding]:
+    """A 定量 row stored without 计算符号 (a bare number target): scored as 正向, for the unit to confirm."""
+    found = []
+    for line in _read_as_positive(record):
+        ind = line.indicator
+        target = _written(ind.target_text, ind.target_value)
+        detail = f"未写计算符号，按正向计分（年度指标值“{target}”按“{signs.SIGN_GE}{target}”计）。"
+        found.append(
+            make_finding(
+                "sign_missing_read_as_positive",
+                detail,
+                field="sign",
+                line=line,
+                sign=signs.SIGN_GE,
+                target=ind.target_value,
+            )
+        )
+    return found
+
+
+def unsigned_score_differs(record: ProjectRecord) -> list[Finding]:
+    """On a row without 计算符号, a claimed score other than the 正向 score its numbers give (SPEC §5.2).
+
+    As for a signed row, a score below the computed one is allowed only for over-achievement with a reason.
+    """
+    found = []
+    for line in _read_as_positive(record):
+        ind = line.indicator
+        if ind.weight is None or ind.actual_value is None or ind.claimed_score is None:
+            continue
+        result = scoring.indicator_score(
+            sign=signs.SIGN_GE,
+            weight=ind.weight,
+            target=ind.target_value,
+            actual=ind.actual_value,
+            over_achievement_ratio=record.profile.over_achievement_ratio,
+            reverse_rule=record.profile.reverse_rule,
+        )
+        claimed, computed = ind.claimed_score, result.score
+        if claimed == computed or (claimed < computed and result.over_achieved and not blank(ind.deviation_reason)):
+            continue
+        target, actual = _written(ind.target_text, ind.target_value), _written(ind.actual_text, ind.actual_value)
+        detail = (
+            f"未写计算符号，按正向（{signs.SIGN_GE}）计算：实际完成值“{actual}”、年度指标值“{target}”、"
+            f"分值 {pts(ind.weight)} 分应得 {pts(computed)} 分，填报得分 {pts(claimed)} 分。"
+        )
+        found.append(
+            make_finding(
+                "unsigned_score_differs",
+                detail,
+                field="claimed_score",
+                line=line,
+                claimed=claimed,
+                weight=ind.weight,
+                computed=computed,
+                target=ind.target_value,
+                actual=ind.actual_value,
+            )
+        )
     return found
 
 

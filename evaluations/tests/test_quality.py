@@ -104,25 +104,38 @@ def test_seed_001_laozihao_weights_and_total(demo_rows):
         ("non_numeric_quantitative", "运转保障率", "actual_text"),
         ("missing_unit", "运转保障率", "unit"),
         ("missing_unit", "项目单项成本", "unit"),
+        # "100%" without ≥: read as 正向 (and 100% of 100% earns the full weight either way).
+        ("sign_missing_read_as_positive", "经费支出合规律", "sign"),
+        ("sign_missing_read_as_positive", "经费支出及时率", "sign"),
+        ("sign_missing_read_as_positive", "群众满意度", "sign"),
         # 效益指标(30分) holds 10 + 10 points: the grid adds up to 90, not 100 ...
         ("weights_rollup", "", "indicators"),
         # ... and the 总分 row says 100 where the scores add up to 10 + 80 = 90.
         ("total_mismatch", "", "claimed_total"),
     ]
-    assert (_pick(rows[4], "level1", "actual", "expected"), _pick(rows[5], "claimed_total", "parts_total")) == (
+    assert (_pick(rows[7], "level1", "actual", "expected"), _pick(rows[8], "claimed_total", "parts_total")) == (
         ("效益指标", "20.00", "30.00"),
         ("100.00", "90.00"),
+    )
+    assert (rows[4]["severity"], rows[4]["message"]) == (
+        HINT,
+        "“经费支出合规律”未写计算符号，按正向计分（年度指标值“100%”按“≥100%”计）。",
     )
 
 
 def test_seed_001_pension_budget_score_of_100_where_the_weight_is_10(demo_rows):
     rows = _of(demo_rows, LIESHAN, "城乡居民基本养老保险")
 
-    assert [(r["code"], r["severity"]) for r in rows] == [("budget_score_mismatch", HINT), ("total_mismatch", HINT)]
+    # Its seven indicators write "100%" without ≥ (read as 正向; each scores its full weight either way).
+    assert [(r["code"], r["severity"]) for r in rows] == [
+        ("budget_score_mismatch", HINT),
+        *[("sign_missing_read_as_positive", HINT)] * 7,
+        ("total_mismatch", HINT),
+    ]
     assert (
         _pick(rows[0], "claimed", "weight", "computed", "above_weight"),
-        _pick(rows[1], "claimed_total", "parts_total", "computed_total"),
-        rows[1]["message"],
+        _pick(rows[-1], "claimed_total", "parts_total", "computed_total"),
+        rows[-1]["message"],
     ) == (
         ("100.00", "10.00", "10.00", True),
         # 97.5 is neither the stated parts (100 + 90) nor the computed total (10 + 90).
