@@ -27,7 +27,7 @@ from evaluations.models import (
 from evaluations.richtext import sanitise_opinion
 from evaluations.workflow.services import evaluation_recalculate
 from indicators.models import Indicator, LibraryIndicator
-from indicators.parsing import parse_decimal, parse_measure, qualitative_label_from_text
+from indicators.parsing import is_layout_row, parse_decimal, parse_measure, qualitative_label_from_text
 from policy.locks import year_unlocked
 
 DEMO_DATA_DIR = Path(__file__).with_name("demo_data")
@@ -205,10 +205,12 @@ def _load_project(year, units, row, report, *, status, profile) -> Project:
         for n, fund in enumerate(row["funds"])
     )
     project.indicators.all().delete()
+    # The seed prints empty 二级 categories too: layout, not indicators (as the importer reads them).
+    rows = [ind for ind in row["indicators"] if not is_layout_row(ind.get("name"), ind.get("weight"))]
     Indicator.objects.bulk_create(
-        Indicator(project=project, order=n, **_indicator_fields(ind)) for n, ind in enumerate(row["indicators"])
+        Indicator(project=project, order=n, **_indicator_fields(ind)) for n, ind in enumerate(rows)
     )
-    report.indicators += len(row["indicators"])
+    report.indicators += len(rows)
     total_row = row["total_row"] or {}
     _evaluation(
         project,

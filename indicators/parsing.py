@@ -32,6 +32,20 @@ def is_placeholder(value: object) -> bool:
     return clean_text(value).lower() in PLACEHOLDERS
 
 
+# Names a form prints where the unit writes its indicators: "指标1", "指标 2：", "三级指标3", "指标1：/", "……".
+TEMPLATE_INDICATOR_NAME = re.compile(r"^((三级)?指标\d{0,2}[:：]?[/／—-]*|[…．.。]{2,})$")
+
+
+def is_template_name(name: object) -> bool:
+    return bool(TEMPLATE_INDICATOR_NAME.match(re.sub(r"\s+", "", clean_text(name))))
+
+
+def is_layout_row(name: object, weight: object) -> bool:
+    """A grid row with no indicator name of its own (blank, a placeholder or the form's "指标1") and no weight is
+    the form's layout — a 二级 category printed with nothing under it, a leftover line — not an indicator."""
+    return (is_placeholder(name) or is_template_name(name)) and parse_decimal(weight) is None
+
+
 def parse_decimal(value: object) -> Decimal | None:
     """A number from a cell (int, Decimal, text with thousands separators or a trailing %); None when it is not one."""
     if value is None or isinstance(value, bool):

@@ -251,38 +251,78 @@ def _run_lengths(keys: list) -> list[int]:
     return spans
 
 
+def _with_empty_categories(profile, lines) -> list:
+    """The national form prints every 二级 of a 一级 it lists, empty where the project has no indicator (seed 001):
+    after each run of a 一级's lines come its taxonomy's missing 二级 categories, as (一级, 二级) pairs."""
+    taxonomy = {
+        level1.name: [level2.name for level2 in level1.level2_categories.all()]
+        for level1 in profile.level1_categories.all()
+    }
+    entries: list = []
+    for n, line in enumerate(lines):
+        entries.append(line)
+        level1 = line.indicator.level1
+        if n + 1 < len(lines) and lines[n + 1].indicator.level1 == level1:
+            continue
+        present = {other.indicator.level2 for other in lines if other.indicator.level1 == level1}
+        entries.extend((level1, level2) for level2 in taxonomy.get(level1, ()) if level2 not in present)
+    return entries
+
+
 def _indicator_rows(profile, card, flags) -> list[IndicatorRow]:
     weights = {level.name: level.weight for level in profile.level1_categories.all()}
     sichuan = profile.layout == SICHUAN
-    lines = card.lines
-    level1_spans = _run_lengths([line.indicator.level1 for line in lines])
-    level2_spans = _run_lengths([(line.indicator.level1, line.indicator.level2) for line in lines])
+    entries = card.lines if sichuan else _with_empty_categories(profile, card.lines)
+    keys = [(e.indicator.level1, e.indicator.level2) if hasattr(e, "indicator") else e for e in entries]
+    level1_spans = _run_lengths([level1 for level1, _ in keys])
     # Keyed by (一级, 二级), so a 二级 cell never reaches across a 一级 boundary.
+    level2_spans = _run_lengths(keys)
     rows = []
-    for n, line in enumerate(lines):
-        ind = line.indicator
-        computed = line.result.score if line.result else None
+    for n, entry in enumerate(entries):
+        spans = {"level1_rowspan": level1_spans[n], "level2_rowspan": level2_spans[n]}
+        if not hasattr(entry, "indicator"):
+            level1, level2 = entry
+            rows.append(_empty_category_row(_level1_heading(level1, weights), level2, spans))
+            continue
+        ind = entry.indicator
+        computed = entry.result.score if entry.result else None
         if ind.claimed_score is not None and computed is not None and ind.claimed_score != computed:
             claimed = points_text(ind.claimed_score)
             flags.append(f"“{ind.name or ind.level2}”填报得分 {claimed} 与计算的 {points_text(computed)} 不一致")
         rows.append(
             IndicatorRow(
                 level1=_level1_heading(ind.level1, weights),
-                level1_rowspan=level1_spans[n],
                 level2=ind.level2,
-                level2_rowspan=level2_spans[n],
                 name=ind.name,
                 sign=SICHUAN_SIGNS.get(ind.sign, ind.sign) if sichuan else "",
                 target=ind.target_text if sichuan else ind.target_display,
                 unit=ind.unit if sichuan else "",
                 actual=ind.actual_as_written if sichuan else ind.actual_display,
                 weight=ind.weight,
-                score=line.score,
+                score=entry.score,
                 computed_score=computed,
                 reason=ind.deviation_reason,
+                **spans,
             )
         )
     return rows
+
+
+def _empty_category_row(level1: str, level2: str, spans: dict) -> IndicatorRow:
+    return IndicatorRow(
+        level1=level1,
+        level2=level2,
+        name="",
+        sign="",
+        target="",
+        unit="",
+        actual="",
+        weight=None,
+        score=None,
+        computed_score=None,
+        reason="",
+        **spans,
+    )
 
 
 def build_project_table(project) -> ProjectTable:
@@ -341,7 +381,7 @@ def _load(project):
 
     return (
         Project.objects.select_related("fiscal_year__profile", "unit__parent", "evaluation")
-        .prefetch_related("budget_lines", "indicators", "fiscal_year__profile__level1_categories")
+        .prefetch_related("budget_lines", "indicators", "fiscal_year__profile__level1_categories__level2_categories")
         .get(pk=project.pk)
     )
 

@@ -17,6 +17,7 @@ from evaluations.reports.project_table import (
     project_table_pdf,
     project_table_xlsx,
 )
+from indicators.parsing import is_layout_row
 from policy.locks import year_unlocked
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +106,9 @@ def _indicator_rows(row, columns, level1_label=lambda name: name):
     return [
         _present(
             [level1_label(ind["level1"]) if first1[n] else None, ind["level2"] if first2[n] else None]
-            + [columns[key](ind[key]) for key in columns]
+            # A category printed with nothing under it (no name, no weight) is layout: the table prints the
+            # category alone, not the stray "达成预期指标 / 0" a published table left beside it.
+            + ([] if is_layout_row(ind["name"], ind["weight"]) else [columns[key](ind[key]) for key in columns])
         )
         for n, ind in enumerate(indicators)
     ]

@@ -85,13 +85,33 @@ TITLE_WINDOW = 4  # non-blank rows above 项目名称 searched for the title and
 # "51090422T000005836329-人才发展资金": the Sichuan form prefixes the name with the project code.
 CODE_PREFIX = re.compile(r"^(?=[0-9A-Za-z]*\d)([0-9A-Za-z]{6,})\s*[-－—–_]\s*(\S.*)$", re.S)
 LEADING_SIGN = re.compile(r"^(>=|<=|[≥≤≧≦><=])")
-# The Sichuan form's printed instructions, which are not the unit's text (see SICHUAN_*_HINT in
-# evaluations.reports.project_table).
+# The forms' printed instructions, which are not the unit's text (see SICHUAN_*_HINT in
+# evaluations.reports.project_table): matched after blanks are removed. A text that reads as an instruction is
+# imported as empty, with a note in the preview. One line per wording; a unit's own sentence ("针对存在的问题，我单位
+# 将……") never matches, as each pattern ends where an instruction ends.
 FORM_HINTS = (
     re.compile(r"对照年度目标.{0,6}说明.{0,12}完成情况"),
     re.compile(r"预算执行率=预算执行数/调整后预算数"),
     re.compile(r"预算执行率未达到\d+%的需说明原因"),
     re.compile(r"年中发生预算调整的.{0,12}应单独说明理由"),
+    # A word limit is only ever printed by the form: "（100字以内）", "(不超过200字)".
+    re.compile(r"[（(](限|不超过)?\d+字(以内|以下)?[)）]"),
+    # 评价结论: "结合自评情况，说明项目自评总分、等级及评价结论"
+    # The wordings below hold no figure (?!.*\d): a unit's own conclusion always names one.
+    re.compile(
+        r"^(?!.*\d)结合(自评|评价)?(情况|结果)[，,]?(简要|如实)?(说明|总结|分析)[^。]{0,20}(总分|等级|结论|得分)[^。]{0,10}[。.]?$"
+    ),
+    # 存在问题: "说明项目实施中存在的主要问题", "简要分析存在的问题及原因"
+    re.compile(
+        r"^(?!.*\d)(简要|逐条|逐项)?(说明|列出|列明|分析|总结|填写)(项目)?[^。]{0,12}(存在的?|主要)(主要)?(问题|不足)"
+        r"(及其?原因|和原因)?[。.]?$"
+    ),
+    # 改进措施: "针对存在的问题，提出改进措施", "根据存在问题提出下一步改进措施及建议"
+    re.compile(
+        r"^(?!.*\d)(针对|根据)(上述|存在的?|发现的)(主要)?问题[，,]?(提出|说明|制定)[^。]{0,16}(措施|建议|意见)[。.]?$"
+    ),
+    # 绩效自评综述 / 项目概况: "简要说明项目……情况" left as printed
+    re.compile(r"^(?!.*\d)(请)?(简要|概括)(说明|描述|介绍)[^。]{0,24}(情况|内容|过程)[。.]?$"),
 )
 
 

@@ -51,7 +51,27 @@ from imports.readers.standard_sheet import (
 )
 from imports.records import ERROR, WARNING, FundRecord, IndicatorRecord, ProjectRecord, ReadResult
 from imports.wording import GRADE_LIST, PROJECT_TYPES, grade_in_text, grade_named
-from indicators.parsing import clean_text, is_placeholder, parse_decimal, parse_measure, qualitative_label_from_text
+from indicators.parsing import (
+    clean_text,
+    is_layout_row,
+    is_placeholder,
+    is_template_name,
+    parse_decimal,
+    parse_measure,
+    qualitative_label_from_text,
+)
+
+# The free texts of a table: any of them may still hold the form's printed instructions.
+NARRATIVE_FIELDS = (
+    "background",
+    "content",
+    "goal_expected",
+    "goal_actual",
+    "conclusion",
+    "problems",
+    "improvements",
+    "summary",
+)
 
 # ---- reading one table ----
 
@@ -170,8 +190,11 @@ class _Reader:
         for name in ("manager", "finance_manager", "phone", "background", "content", "conclusion"):
             setattr(record, name, get(name))
         record.problems, record.improvements, record.summary = get("problems"), get("improvements"), get("summary")
-        record.goal_expected = get("goal_expected")
-        record.goal_actual = "" if is_form_hint(get("goal_actual")) else get("goal_actual")
+        record.goal_expected, record.goal_actual = get("goal_expected"), get("goal_actual")
+        for name in NARRATIVE_FIELDS:
+            value = getattr(record, name)
+            if value and is_form_hint(value):
+                setattr(record, name, "")  # the form's own words, left in: the unit wrote nothing here
         if get("project_type"):
             text, row, column = values["project_type"]
             record.project_type = PROJECT_TYPES.get(re.sub(r"\s+", "", clean_text(text)), "")
@@ -301,10 +324,11 @@ class _Reader:
             level2 = written2 or level2
             indicator = self._indicator(row, columns, level1, level2)
             if indicator is None:
+                # A spacer under merged category cells, a form's leftover or a 二级 with no 三级 under it: layout.
                 own_level2 = bool(written2) and not sheet.grid.is_merged_continuation(row, level2_column)
-                if not own_level2:
-                    continue  # a spacer row under merged category cells
-                indicator = IndicatorRecord(level1=level1, level2=level2)
+                if own_level2 and not any(i.level2 == level2 and i.level1 == level1 for i in record.indicators):
+                    sheet.problem(WARNING, f"二级指标“{level2}”没有三级指标和分值，未导入。", row, level2_column)
+                continue
             elif not level1 or (level2_column and not level2):
                 missing = "一级指标" if not level1 else "二级指标"
                 called = indicator.name or f"{level1}/{level2}"
@@ -336,11 +360,15 @@ class _Reader:
             return sheet.text(row, column) if column else ""
 
         name, target, unit, actual, reason = (text(n) for n in ("name", "target", "unit", "actual", "reason"))
+        weight_raw, score_raw = text("weight"), text("score")
+        if is_layout_row(name, weight_raw):
+            # No name of its own (or the form's "指标1", "……") and no weight: the form's layout, not an indicator.
+            if is_template_name(name) or any(v and not is_placeholder(v) for v in (target, actual, score_raw)):
+                what = f"只有表样的“{name}”" if name else "没有指标名称"
+                sheet.problem(WARNING, f"这一行{what}、没有分值，是表样留下的行，未导入。", row, columns["name"])
+            return None
         called = name or f"{level1}/{level2}"  # how messages name the indicator
         sign = self._sign(row, columns.get("sign"))
-        weight_raw, score_raw = text("weight"), text("score")
-        if not any((name, sign, target, unit, actual, reason, weight_raw, score_raw)):
-            return None
         target_measure, actual_measure = parse_measure(target), parse_measure(actual)
         if target_measure.number is None and is_placeholder(target):
             target = ""

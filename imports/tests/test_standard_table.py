@@ -182,9 +182,10 @@ def test_a_national_table_with_label_variants_merged_cells_and_full_width_number
         ("产出指标", "质量指标", "培训合格率"),
         ("效益指标", "社会效益指标", "政策知晓度"),
         ("效益指标", "可持续影响指标", "长效机制"),
-        ("效益指标", "生态效益指标", ""),
         ("满意度指标", "服务对象满意度指标", "学员满意度"),
     ]
+    # The 生态效益指标 row printed with nothing beside it is layout (issue 16, finding 1), and said so.
+    assert any(p.message == "二级指标“生态效益指标”没有三级指标和分值，未导入。" for p in result.warnings)
     count = rows[("数量指标", "培训人数")]
     assert (count.sign, count.target_text, count.target_value, count.unit) == ("≥", "≥950人", Decimal(950), "人")
     assert (count.actual_value, count.weight, count.claimed_score) == (Decimal(960), Decimal(20), Decimal(20))
@@ -199,12 +200,10 @@ def test_a_national_table_with_label_variants_merged_cells_and_full_width_number
     lasting = rows[("可持续影响指标", "长效机制")]
     assert (lasting.sign, lasting.actual_text, lasting.actual_label) == (signs.SIGN_QUALITATIVE, "基本持续", "")
     assert lasting.claimed_score == Decimal(8)
-    empty = rows[("生态效益指标", "")]
-    assert (empty.sign, empty.target_text, empty.weight, empty.claimed_score) == ("", "", None, None)
     satisfaction = rows[("服务对象满意度指标", "学员满意度")]
     assert (satisfaction.actual_text, satisfaction.actual_value) == ("95%", Decimal(95))  # a 0% formatted 0.95
 
-    [warning] = result.warnings
+    warning, _empty_category = result.warnings
     assert "基本持续" in warning.message and "按文字导入" in warning.message
     assert (warning.sheet, warning.row, warning.column) == ("Sheet", grid_row + 5, "F")
 

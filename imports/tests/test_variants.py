@@ -1,0 +1,131 @@
+"""Tables from other localities (issue 16): the form's leftovers and printed instructions are layout, not the unit's
+data. Each workbook is built here with openpyxl in the shape the testers found; each test failed before the change.
+"""
+
+from decimal import Decimal
+
+import pytest
+from openpyxl import Workbook
+
+from imports.readers.standard_table import read_standard_tables
+from imports.tests.workbooks import SheetWriter, reload
+
+
+def _national(ws, *, grid_rows, conclusion=("评价结论", "项目完成良好，自评得分 95 分。"), extra=()):
+    """A national-layout table (title, header, funds, the grid given, 总分, conclusion fields)."""
+    w = SheetWriter(ws)
+    w.put(1, "项目支出绩效自评表", span=9).next()
+    w.put(1, "（2021年度）", span=9).next()
+    w.put(1, "项目名称").put(2, "农村公路养护资金", span=8).next()
+    w.put(1, "主管部门").put(2, "某县交通运输局", span=3).put(5, "实施单位").put(6, "某县公路管理所", span=4).next()
+    w.line("项目资金（万元）", None, "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")
+    w.line(None, "年度资金总额", 90, 89.97, 89.97, 10, "100%", 10)
+    w.line(None, "其中：本年财政拨款", 90, 89.97, 89.97)
+    w.put(1, "年度总体目标").put(2, "预期目标", span=4).put(6, "实际完成情况", span=4).next()
+    w.put(2, "完成 120 公里养护。", span=4).put(6, "完成 126 公里养护。", span=4).next()
+    w.line("绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析")
+    for row in grid_rows:
+        w.line(None, *row)
+    w.line("总分", None, None, None, None, None, 100, 95)
+    for label, text in (conclusion, *extra):
+        w.put(1, label).put(2, text, span=8).next()
+    return w
+
+
+GRID = [
+    ("产出指标", "数量指标", "养护里程", "≥120公里", "126公里", 25, 25),
+    ("产出指标", "质量指标", "优良路率", "≥80%", "85%", 25, 25),
+    ("效益指标", "社会效益指标", "通行条件改善", "明显改善", "达成年度指标", 20, 18),
+    ("效益指标", "经济效益指标"),  # a 二级 printed with nothing under it
+    ("效益指标", "生态效益指标", "指标1", "", "", "", ""),  # the form's placeholder, left as printed
+    ("效益指标", "可持续影响指标", "……"),
+    ("效益指标", "可持续影响指标", "养护机制", "长效", "达成年度指标", 10, 10),
+    ("满意度指标", "服务对象满意度指标", "群众满意度", "≥90%", "93%", 10, 10),
+    ("满意度指标", "服务对象满意度指标", "指标2：/"),
+]
+
+
+def _read(build):
+    workbook = Workbook()
+    build(workbook.active)
+    return read_standard_tables(reload(workbook))
+
+
+# ---- finding 1: rows without a weight are not indicators ------------------------------------------------------
+
+
+def test_placeholders_and_empty_categories_are_not_indicators_and_the_preview_says_so():
+    result = _read(lambda ws: _national(ws, grid_rows=GRID))
+
+    assert not result.errors, result.errors
+    [record] = result.projects
+    assert [i.name for i in record.indicators] == ["养护里程", "优良路率", "通行条件改善", "养护机制", "群众满意度"]
+    assert sum(i.weight for i in record.indicators) == Decimal(90)
+    notes = [p.message for p in result.warnings]
+    assert "二级指标“经济效益指标”没有三级指标和分值，未导入。" in notes
+    assert "这一行只有表样的“指标1”、没有分值，是表样留下的行，未导入。" in notes
+    assert "这一行只有表样的“……”、没有分值，是表样留下的行，未导入。" in notes
+    assert "这一行只有表样的“指标2：/”、没有分值，是表样留下的行，未导入。" in notes
+
+
+def test_a_named_indicator_without_a_weight_is_still_imported():
+    """Only a row with neither a name of its own nor a weight is layout: a real name without a weight is data
+    (the quality checks report the missing weight)."""
+    rows = [*GRID[:2], ("效益指标", "社会效益指标", "带动就业", "≥50人", "56人", None, None)]
+    [record] = _read(lambda ws: _national(ws, grid_rows=rows)).projects
+    assert [i.name for i in record.indicators][-1] == "带动就业"
+    assert record.indicators[-1].weight is None
+
+
+def test_a_row_without_a_name_but_with_a_score_is_layout_and_named_in_the_preview():
+    rows = [*GRID[:2], ("效益指标", "生态效益指标", None, None, "达成年度指标", None, 0)]
+    result = _read(lambda ws: _national(ws, grid_rows=rows))
+    [record] = result.projects
+    assert len(record.indicators) == 2
+    assert "这一行没有指标名称、没有分值，是表样留下的行，未导入。" in [p.message for p in result.warnings]
+
+
+# ---- finding 4: the form's printed instructions are not the unit's text ---------------------------------------
+
+INSTRUCTIONS = {
+    "评价结论": "结合自评情况，说明项目自评总分、等级及评价结论。",
+    "存在问题": "说明项目实施中存在的主要问题",
+    "改进措施": "针对存在的问题，提出改进措施",
+}
+
+
+def test_instruction_texts_of_the_conclusion_fields_are_read_as_empty():
+    extra = [("存在问题", INSTRUCTIONS["存在问题"]), ("改进措施", INSTRUCTIONS["改进措施"])]
+    [record] = _read(
+        lambda ws: _national(ws, grid_rows=GRID[:3], conclusion=("评价结论", INSTRUCTIONS["评价结论"]), extra=extra)
+    ).projects
+    assert (record.conclusion, record.problems, record.improvements) == ("", "", "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "简要分析存在的问题及原因",
+        "根据存在问题提出下一步改进措施及建议",
+        "对照年度目标，说明相关任务目标的完成情况（100字以内）",
+        "（限200字）",
+        "简要说明项目实施情况",
+    ],
+)
+def test_common_instruction_variants_are_read_as_empty(text):
+    [record] = _read(lambda ws: _national(ws, grid_rows=GRID[:3], extra=[("存在问题", text)])).projects
+    assert record.problems == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "针对存在的问题，我单位将加强养护巡查，建立台账。",
+        "分析存在的问题主要是资金到位慢",
+        "存在问题：部分路段养护不及时，群众反映 3 次。",
+        "结合自评情况，说明本项目自评总分 95 分，等级为优。",
+    ],
+)
+def test_a_units_own_sentence_that_looks_like_an_instruction_is_kept(text):
+    [record] = _read(lambda ws: _national(ws, grid_rows=GRID[:3], extra=[("存在问题", text)])).projects
+    assert record.problems == text
