@@ -39,5 +39,15 @@ def required_sign(sign: str) -> str:
     return normalised
 
 
+def scoring_sign(sign: str | None, target: object) -> str:
+    """The sign a row is scored by: its own, or 正向 (≥) where none is written and the 年度指标值 is a number.
+
+    National tables often print a bare "100", "43.2" or "100%" with no 计算符号; the stored row keeps its empty
+    sign (as published) and is scored as 正向, which a quality finding tells the unit (issue 16)."""
+    if sign:
+        return sign
+    return SIGN_GE if target is not None else ""
+
+
 def unknown_label_message(label: str) -> str:
     return f"无法识别的定性指标完成情况“{label}”，应为：{'、'.join(QUALITATIVE_LABELS)}"

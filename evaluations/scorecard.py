@@ -8,7 +8,7 @@ beyond what the relations already hold.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from domain import grades, scoring
+from domain import grades, scoring, signs
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,13 @@ def budget_totals(budget_lines) -> BudgetTotals:
 
 
 def indicator_result(indicator, profile) -> scoring.IndicatorResult | None:
-    """The computed result of one indicator row, or None for a row with no sign or no weight."""
-    if not indicator.sign or indicator.weight is None:
+    """The computed result of one indicator row (a bare number target without a sign scored as 正向), or None for
+    a row with no weight, or with neither a sign nor a numeric target."""
+    sign = signs.scoring_sign(indicator.sign, indicator.target_value)
+    if not sign or indicator.weight is None:
         return None
     return scoring.indicator_score(
-        sign=indicator.sign,
+        sign=sign,
         weight=indicator.weight,
         target=indicator.target_value,
         actual=indicator.actual_value,

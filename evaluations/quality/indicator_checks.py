@@ -234,7 +234,11 @@ def full_score_without_values(record: ProjectRecord) -> list[Finding]:
 
 def _read_as_positive(record: ProjectRecord):
     """The rows without 计算符号 whose 年度指标值 is a number: read as 正向 (≥), as the importer reads them."""
-    return [line for line in record.lines if not line.indicator.sign and line.indicator.target_value is not None]
+    return [
+        line
+        for line in record.lines
+        if not line.indicator.sign and signs.scoring_sign("", line.indicator.target_value) == signs.SIGN_GE
+    ]
 
 
 def _written(text: str, value) -> str:
@@ -269,16 +273,9 @@ def unsigned_score_differs(record: ProjectRecord) -> list[Finding]:
     found = []
     for line in _read_as_positive(record):
         ind = line.indicator
-        if ind.weight is None or ind.actual_value is None or ind.claimed_score is None:
+        result = line.result  # scored as 正向 by the scorecard (domain.signs.scoring_sign)
+        if result is None or result.score is None or ind.actual_value is None or ind.claimed_score is None:
             continue
-        result = scoring.indicator_score(
-            sign=signs.SIGN_GE,
-            weight=ind.weight,
-            target=ind.target_value,
-            actual=ind.actual_value,
-            over_achievement_ratio=record.profile.over_achievement_ratio,
-            reverse_rule=record.profile.reverse_rule,
-        )
         claimed, computed = ind.claimed_score, result.score
         if claimed == computed or (claimed < computed and result.over_achieved and not blank(ind.deviation_reason)):
             continue
@@ -311,7 +308,12 @@ def over_achievement(record: ProjectRecord) -> list[Finding]:
         ind, result = line.indicator, line.result
         if result is None or result.completion is None:
             continue
-        if not scoring.is_over_achieved(sign=ind.sign, target=ind.target_value, actual=ind.actual_value, ratio=ratio):
+        if not scoring.is_over_achieved(
+            sign=signs.scoring_sign(ind.sign, ind.target_value),
+            target=ind.target_value,
+            actual=ind.actual_value,
+            ratio=ratio,
+        ):
             continue
         actual = ind.actual_text.strip() or num(ind.actual_value)
         target = ind.target_text.strip() or num(ind.target_value)

@@ -115,3 +115,34 @@ def test_a_zero_budget_is_not_scored_and_is_flagged(project):
     card = build_scorecard(project)
 
     assert (card.budget.score, card.total, card.flags) == (None, Decimal("50.00"), ["budget_zero"])
+
+
+def test_a_bare_number_target_without_a_sign_is_scored_as_positive(project):
+    """Issue 16, finding 2: national tables print "100" with no 计算符号; such a row was not scored at all, so its
+    computed score was missing and nothing checked the claim. It keeps its empty sign and is scored as ≥."""
+    unsigned = IndicatorFactory(
+        project=project,
+        sign="",
+        target_text="100",
+        target_value=Decimal("100"),
+        actual_value=Decimal("80"),
+        weight=Decimal("50"),
+        claimed_score=None,
+    )
+    words = IndicatorFactory(
+        project=project,
+        sign="",
+        target_text="较好",
+        target_value=None,
+        actual_value=None,
+        weight=Decimal("10"),
+        claimed_score=None,
+    )
+
+    lines = {line.indicator.pk: line for line in build_scorecard(project).lines}
+
+    assert lines[unsigned.pk].result.score == Decimal("40.00")
+    assert lines[unsigned.pk].score == Decimal("40.00")
+    assert lines[words.pk].result is None
+    unsigned.refresh_from_db()
+    assert unsigned.sign == ""
