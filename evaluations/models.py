@@ -88,6 +88,11 @@ class ProjectEvaluation(models.Model):
     claimed_total = models.DecimalField("总分（填报）", **POINTS, null=True, blank=True)
     claimed_grade = models.CharField("自评等级（填报）", max_length=2, choices=Grade.choices, blank=True)
     stated_execution_rate = models.DecimalField("执行率（填报）", **RATIO, null=True, blank=True)
+    # The 年度资金总额 row as published, kept where it contradicts the fund rows below it (a quality hint says so;
+    # the scoring uses the fund rows' sums). Empty for a record filled in here: its total is the sum.
+    stated_initial_wan = models.DecimalField("年度资金总额·年初预算数（填报）", **AMOUNT, null=True, blank=True)
+    stated_adjusted_wan = models.DecimalField("年度资金总额·全年预算数（填报）", **AMOUNT, null=True, blank=True)
+    stated_executed_wan = models.DecimalField("年度资金总额·全年执行数（填报）", **AMOUNT, null=True, blank=True)
     # Drafted narrative report (seed 002): keys work, analysis, deviation, application.
     report_sections = models.JSONField("自评报告", default=dict, blank=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)

@@ -91,6 +91,10 @@ class ProjectRecord:
     claimed_grade: str = ""  # 优 良 中 差, where the table states it
     claimed_budget_score: Decimal | None = None  # the 年度资金总额 row's 得分
     stated_execution_rate: Decimal | None = None  # the 年度资金总额 row's 执行率, as a fraction (0.9745)
+    # The 年度资金总额 row's amounts, where they differ from the fund rows' sums (kept as published)
+    stated_initial_wan: Decimal | None = None
+    stated_adjusted_wan: Decimal | None = None
+    stated_executed_wan: Decimal | None = None
     year: int | None = None  # from the table's title (（2024年度）), when it has one
     layout: str = ""  # "national" / "sichuan": which table layout it was read from
     sheet: str = ""  # where it was found, for messages

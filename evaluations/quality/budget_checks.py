@@ -7,7 +7,7 @@ scorecard, the thresholds from the year's rule profile.
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from domain import rule_checks, scoring
+from domain import formatting, rule_checks, scoring
 from evaluations.quality.findings import Finding, blank, make_finding, pct, pts, wan
 from evaluations.quality.project_record import ProjectRecord
 
@@ -84,6 +84,31 @@ def stated_rate_matches(*, stated: Decimal, rate: Decimal) -> bool:
         rate.quantize(WHOLE_PERCENT, rounding=ROUND_HALF_UP),
         rate.quantize(WHOLE_PERCENT, rounding=ROUND_DOWN),
     )
+
+
+STATED_TOTALS = (
+    ("年初预算数", "stated_initial_wan", "initial"),
+    ("全年预算数", "stated_adjusted_wan", "adjusted"),
+    ("全年执行数", "stated_executed_wan", "executed"),
+)
+
+
+def budget_total_mismatch(record: ProjectRecord) -> list[Finding]:
+    """A 年度资金总额 row, kept as published, that the fund rows below it do not add up to (the scores follow the
+    fund rows). Compared as printed, to two places; a column the total or the rows leave blank is not compared."""
+    evaluation, totals = record.evaluation, record.card.totals
+    if evaluation is None:
+        return []
+    found = []
+    for label, stated_field, total_field in STATED_TOTALS:
+        stated, summed = getattr(evaluation, stated_field), getattr(totals, total_field)
+        if stated is None or summed is None or formatting.half_up(stated) == formatting.half_up(summed):
+            continue
+        detail = (
+            f"年度资金总额的{label}写作 {wan(stated)} 万元，各资金来源合计为 {wan(summed)} 万元；计分按各资金来源合计。"
+        )
+        found.append(make_finding("budget_total_mismatch", detail, field=stated_field, stated=stated, summed=summed))
+    return found
 
 
 def execution_rate_mismatch(record: ProjectRecord) -> list[Finding]:

@@ -35,6 +35,7 @@ CODES: dict[str, tuple[str, str]] = {
     "budget_score_mismatch": ("预算执行得分与执行率不符", HINT),
     "budget_score_above_weight": ("预算执行得分高于分值", HINT),
     "execution_rate_mismatch": ("填报执行率与金额不符", HINT),
+    "budget_total_mismatch": ("年度资金总额与各资金来源合计不符", HINT),
     "execution_over_budget": ("执行数超过全年预算数", ERROR),
     "low_execution_no_reason": ("执行率偏低未说明原因", ERROR),
     "adjustment_no_reason": ("预算调整未说明理由", ERROR),

@@ -201,12 +201,19 @@ def _budget_rows(project, profile, card, evaluation, flags) -> list[BudgetRow]:
     if claimed_score is not None and computed_score is not None and claimed_score != computed_score:
         flags.append(f"填报预算执行得分 {points_text(claimed_score)} 与计算的 {points_text(computed_score)} 不一致")
 
+    # The 年度资金总额 as published where it contradicts the fund rows (kept by the import), else their sums.
+    amounts = {}
+    for name in ("initial", "adjusted", "executed"):
+        summed = getattr(card.totals, name)
+        stated = getattr(evaluation, f"stated_{name}_wan", None) if evaluation else None
+        amounts[name] = summed if stated is None else stated
+        if stated is not None and summed is not None and amount_text(stated) != amount_text(summed):
+            flags.append(f"年度资金总额 {amount_text(stated)} 与各资金来源合计 {amount_text(summed)} 不一致")
+
     reasons = "\n".join(text for text in (project.execution_reason, project.adjustment_reason) if text.strip())
     total = BudgetRow(
         label="总额" if sichuan else "年度资金总额：",
-        initial=card.totals.initial,
-        adjusted=card.totals.adjusted,
-        executed=card.totals.executed,
+        **amounts,
         rate=rate,
         weight=profile.budget_weight,
         score=score,

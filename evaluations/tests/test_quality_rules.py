@@ -87,7 +87,7 @@ def test_the_clean_project_has_no_finding_and_every_code_has_a_label_and_a_sever
         {severity for _, severity in CODES.values()},
         set(RULE_LABELS) - set(PROJECT_RULE_LABELS),
         len(RULES),
-    ) == ([], {ERROR, HINT}, {"adjustment_rate"}, 27)
+    ) == ([], {ERROR, HINT}, {"adjustment_rate"}, 28)
 
 
 def test_weights_total_in_a_profile_whose_level1_points_are_free(org):

@@ -11,6 +11,8 @@ from indicators.models import Indicator
 # Header fields a table can carry (the name identifies the project), with their labels for the preview.
 HEADER_FIELDS = {name: Project._meta.get_field(name).verbose_name for name in Project.HEADER_FIELDS if name != "name"}
 INDICATOR_FIELDS = Indicator.VALUE_FIELDS
+# The 年度资金总额 row where it contradicts the fund rows: part of the fund table, replaced with it (None clears).
+STATED_TOTAL_FIELDS = ("stated_initial_wan", "stated_adjusted_wan", "stated_executed_wan")
 EVALUATION_FIELDS = {
     "claimed_total": "总分",
     "claimed_grade": "等级",
@@ -76,6 +78,10 @@ def _fit_record(ctx: Context, record: ProjectRecord) -> bool:
         fit_value(ctx, record, column, ProjectEvaluation, column, f"{of}{EVALUATION_FIELDS[column]}", where)
         for column in ("claimed_total", "claimed_budget_score", "stated_execution_rate")
     ]
+    fits += [
+        fit_value(ctx, record, column, ProjectEvaluation, column, f"{of}年度资金总额", where)
+        for column in STATED_TOTAL_FIELDS
+    ]
     return all(fits)
 
 
@@ -110,6 +116,7 @@ def apply_project(ctx: Context, year: FiscalYear, record: ProjectRecord, funds_o
     funds = _record_funds(record, funds_order)
     indicators = _record_indicators(record)
     claims = {name: getattr(record, name) for name in EVALUATION_FIELDS if getattr(record, name) not in (None, "")}
+    stated = {name: getattr(record, name) for name in STATED_TOTAL_FIELDS}
     if project is None:
         # Not evaluations.filling.services.project_create: that starts a project as a unit does (a draft
         # self-evaluation, the profile's empty fund rows), while an imported one arrives with the file's fund rows
@@ -118,7 +125,7 @@ def apply_project(ctx: Context, year: FiscalYear, record: ProjectRecord, funds_o
         project = Project.objects.create(fiscal_year=year, unit=unit, name=record.name, **header)
         action, changed = CREATED, ()
     else:
-        changed = _changes(project, unit, header, funds, indicators, claims)
+        changed = _changes(project, unit, header, funds, indicators, claims, stated)
         if not changed:
             ctx.outcome.changes.append(Change(UNCHANGED, "项目", label))
             return
@@ -132,18 +139,21 @@ def apply_project(ctx: Context, year: FiscalYear, record: ProjectRecord, funds_o
         _replace_funds(project, funds)
     if action == CREATED or "绩效指标" in changed:
         _replace_indicators(project, indicators)
-    _write_claims(project, claims)
+    _write_claims(project, claims | stated)
     ctx.written.append((project, record))
     ctx.outcome.changes.append(Change(action, "项目", label, tuple(changed)))
 
 
-def _changes(project: Project, unit, header: dict, funds: list, indicators: list, claims: dict) -> list[str]:
+def _changes(
+    project: Project, unit, header: dict, funds: list, indicators: list, claims: dict, stated: dict
+) -> list[str]:
     """The preview's names of what the file changes on a stored project."""
     evaluation = ProjectEvaluation.objects.filter(project=project).first()
     changed = [HEADER_FIELDS[name] for name, value in header.items() if getattr(project, name) != value]
     if project.unit_id != unit.pk:
         changed.insert(0, "预算单位")
-    if _stored_funds(project) != funds:
+    stored_stated = {name: getattr(evaluation, name) if evaluation else None for name in STATED_TOTAL_FIELDS}
+    if _stored_funds(project) != funds or stored_stated != stated:
         changed.append("项目资金")
     if _stored_indicators(project) != indicators:
         changed.append("绩效指标")

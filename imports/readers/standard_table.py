@@ -16,8 +16,10 @@ address. Values are kept as written: numbers are parsed (text, full width, "100.
 """
 
 import re
+from decimal import Decimal
 
 from domain import signs
+from domain.formatting import amount, half_up
 from imports.grid import normalise_label
 from imports.readers.sheet import EMPTY_TEXTS, label_key
 from imports.readers.standard_labels import (
@@ -232,6 +234,7 @@ class _Reader:
         amounts = [columns.get(name) for name in ("initial", "adjusted", "executed")]
         first = min(c for c in amounts if c)
         self.used_rows.add(header)
+        stated = None  # the 年度资金总额 row: (its amounts, row, label column)
         for row in range(header + 1, self.table.end + 1):
             if sheet.grid.is_blank_row(row):
                 continue
@@ -252,6 +255,7 @@ class _Reader:
             if not total:
                 record.funds.append(FundRecord(source, *values))
                 continue
+            stated = (values, row, label_column)
             record.claimed_budget_score = sheet.number(row, columns.get("score"), "预算执行得分")
             record.stated_execution_rate = sheet.rate(row, columns.get("rate"))
             reason_column = columns.get("reason")
@@ -262,6 +266,38 @@ class _Reader:
                         record.adjustment_reason = reason
                     else:
                         record.execution_reason = reason
+        if stated is not None:
+            self._stated_total(record, *stated)
+
+    def _stated_total(self, record: ProjectRecord, values: list, row: int, column: int):
+        """The 年度资金总额 row against the fund rows below it. The scores follow the fund rows; a total that
+        contradicts them (0 / 0 / 0 over 本年财政拨款 90 / 89.97 / 89.97) is kept as published and reported. A
+        table that fills in only the total gives its amounts to the year's own funds."""
+        columns = list(zip(*((f.initial, f.adjusted, f.executed) for f in record.funds), strict=True))
+        sums = [_sum(amounts) for amounts in columns] if columns else [None, None, None]
+        if all(v is None for v in values):
+            return
+        if all(v is None for v in sums):
+            source = self._source(next(iter(CURRENT_FUNDS)), record.layout)
+            current = next((f for f in record.funds if f.source == source), None)
+            if current is None:
+                current = FundRecord(source)
+                record.funds.insert(0, current)
+            current.initial, current.adjusted, current.executed = values
+            self.sheet.problem(WARNING, f"只填写了年度资金总额、各资金来源为空：金额按“{source}”导入。", row, column)
+            return
+        # Compared as printed (two places): a total rounded from fund rows of four places agrees with them, and a
+        # total that leaves a column blank contradicts nothing.
+        if all(v is None or t is None or half_up(v) == half_up(t) for v, t in zip(values, sums, strict=True)):
+            return
+        record.stated_initial_wan, record.stated_adjusted_wan, record.stated_executed_wan = values
+        shown, summed = (" / ".join(amount(v, grouped=False, empty="空") for v in vs) for vs in (values, sums))
+        self.sheet.problem(
+            WARNING,
+            f"年度资金总额（{shown}）与各资金来源合计（{summed}）不一致：按原表保留，计分按各资金来源合计。",
+            row,
+            column,
+        )
 
     # ---- 绩效指标 ----
 
@@ -415,6 +451,12 @@ class _Reader:
         elif actual and actual_measure.number is None:
             sheet.problem(WARNING, f"指标“{called}”的实际完成值“{actual}”不是数值，按文字导入。", row, actual_column)
         return indicator
+
+
+def _sum(amounts) -> Decimal | None:
+    """A column of fund amounts added up as the scorecard adds them: blank cells left out, None when all are."""
+    given = [a for a in amounts if a is not None]
+    return sum(given, Decimal(0)) if given else None
 
 
 def read_standard_tables(workbook) -> ReadResult:

@@ -3,6 +3,7 @@ data. Each workbook is built here with openpyxl in the shape the testers found; 
 """
 
 from decimal import Decimal
+from io import BytesIO
 
 import pytest
 from openpyxl import Workbook
@@ -11,7 +12,10 @@ from imports.readers.standard_table import read_standard_tables
 from imports.tests.workbooks import SheetWriter, reload
 
 
-def _national(ws, *, grid_rows, conclusion=("评价结论", "项目完成良好，自评得分 95 分。"), extra=()):
+FUNDS = (("年度资金总额", (90, 89.97, 89.97)), ("其中：本年财政拨款", (90, 89.97, 89.97)))
+
+
+def _national(ws, *, grid_rows, conclusion=("评价结论", "项目完成良好，自评得分 95 分。"), extra=(), funds=FUNDS):
     """A national-layout table (title, header, funds, the grid given, 总分, conclusion fields)."""
     w = SheetWriter(ws)
     w.put(1, "项目支出绩效自评表", span=9).next()
@@ -19,8 +23,10 @@ def _national(ws, *, grid_rows, conclusion=("评价结论", "项目完成良好�
     w.put(1, "项目名称").put(2, "农村公路养护资金", span=8).next()
     w.put(1, "主管部门").put(2, "某县交通运输局", span=3).put(5, "实施单位").put(6, "某县公路管理所", span=4).next()
     w.line("项目资金（万元）", None, "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")
-    w.line(None, "年度资金总额", 90, 89.97, 89.97, 10, "100%", 10)
-    w.line(None, "其中：本年财政拨款", 90, 89.97, 89.97)
+    (total_label, total), *rows = funds
+    w.line(None, total_label, *total, 10, "100%", 10)
+    for label, amounts in rows:
+        w.line(None, label, *amounts)
     w.put(1, "年度总体目标").put(2, "预期目标", span=4).put(6, "实际完成情况", span=4).next()
     w.put(2, "完成 120 公里养护。", span=4).put(6, "完成 126 公里养护。", span=4).next()
     w.line("绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析")
@@ -129,3 +135,105 @@ def test_common_instruction_variants_are_read_as_empty(text):
 def test_a_units_own_sentence_that_looks_like_an_instruction_is_kept(text):
     [record] = _read(lambda ws: _national(ws, grid_rows=GRID[:3], extra=[("存在问题", text)])).projects
     assert record.problems == text
+
+
+# ---- finding 3: a 年度资金总额 that contradicts its fund rows is kept and reported ------------------------------
+
+
+def _with_funds(total, *funds):
+    """The national table of GRID with the given 年度资金总额 amounts and fund rows (label, amounts)."""
+    return lambda ws: _national(ws, grid_rows=GRID[:3], funds=(("年度资金总额", total), *funds))
+
+
+def test_a_total_that_contradicts_its_fund_rows_is_kept_as_published_and_reported():
+    result = _read(_with_funds((0, 0, 0), ("其中：本年财政拨款", (90, 89.97, 89.97))))
+
+    [record] = result.projects
+    assert [(f.source, f.initial, f.adjusted, f.executed) for f in record.funds] == [
+        ("本年财政拨款", Decimal(90), Decimal("89.97"), Decimal("89.97"))
+    ]
+    assert (record.stated_initial_wan, record.stated_adjusted_wan, record.stated_executed_wan) == (0, 0, 0)
+    assert (
+        "年度资金总额（0.00 / 0.00 / 0.00）与各资金来源合计（90.00 / 89.97 / 89.97）不一致：按原表保留，计分按各资金来源合计。"
+        in [p.message for p in result.warnings]
+    )
+
+
+@pytest.mark.parametrize(
+    "total",
+    [(90, 89.97, 89.97), (90.001, 89.9699, 89.97), (None, 89.97, None)],
+    ids=["equal", "rounded", "partly blank"],
+)
+def test_a_total_that_agrees_with_its_fund_rows_is_not_kept(total):
+    result = _read(_with_funds(total, ("其中：本年财政拨款", (90, 89.97, 89.97))))
+
+    [record] = result.projects
+    assert (record.stated_initial_wan, record.stated_adjusted_wan, record.stated_executed_wan) == (None, None, None)
+    assert not [p for p in result.warnings if "年度资金总额" in p.message]
+
+
+def test_a_table_that_fills_in_only_its_total_gives_the_amounts_to_the_years_own_funds():
+    result = _read(_with_funds((50, 48, 45), ("其中：本年财政拨款", (None, None, None)), ("上年结转资金", (None,) * 3)))
+
+    [record] = result.projects
+    assert [(f.source, f.initial, f.adjusted, f.executed) for f in record.funds] == [
+        ("本年财政拨款", Decimal(50), Decimal(48), Decimal(45)),
+        ("上年结转资金", None, None, None),
+    ]
+    assert record.stated_adjusted_wan is None
+    assert "只填写了年度资金总额、各资金来源为空：金额按“本年财政拨款”导入。" in [p.message for p in result.warnings]
+
+
+def _xlsx(build) -> bytes:
+    workbook = Workbook()
+    build(workbook.active)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_stated_total_is_stored_printed_and_checked_and_a_corrected_table_clears_it():
+    from accounts.models import Organisation
+    from budgets.models import Project
+    from evaluations.quality.engine import project_findings
+    from evaluations.reports.project_table import build_project_table
+    from imports import service
+
+    bureau = Organisation.objects.create(name="某县财政局", kind=Organisation.Kind.FINANCE_BUREAU)
+    contradicting = _with_funds((0, 0, 0), ("其中：本年财政拨款", (90, 89.97, 89.97)))
+
+    outcome = service.run(_xlsx(contradicting), bureau=bureau, commit=True)
+
+    assert not outcome.errors, outcome.errors
+    project = Project.objects.get(name="农村公路养护资金")
+    evaluation = project.evaluation
+    assert (evaluation.stated_initial_wan, evaluation.stated_adjusted_wan, evaluation.stated_executed_wan) == (0, 0, 0)
+    table = build_project_table(project)
+    total, fund = table.budget_rows[:2]
+    assert (total.initial_text, total.adjusted_text, total.executed_text) == ("0.00", "0.00", "0.00")
+    assert (fund.initial_text, fund.adjusted_text, fund.executed_text) == ("90.00", "89.97", "89.97")
+    assert "年度资金总额 0.00 与各资金来源合计 89.97 不一致" in table.flags
+    found = [(f.code, f.detail) for f in project_findings(project) if f.code == "budget_total_mismatch"]
+    assert found == [
+        (
+            "budget_total_mismatch",
+            f"年度资金总额的{label}写作 0.00 万元，各资金来源合计为 {summed} 万元；计分按各资金来源合计。",
+        )
+        for label, summed in (("年初预算数", "90.00"), ("全年预算数", "89.97"), ("全年执行数", "89.97"))
+    ]
+    assert any("年度资金总额与各资金来源合计不符" in p.message for p in outcome.warnings)
+
+    corrected = service.run(_xlsx(_national_default), bureau=bureau, commit=True)
+
+    evaluation.refresh_from_db()
+    assert "项目资金" in corrected.changes[-1].fields
+    assert (evaluation.stated_initial_wan, evaluation.stated_adjusted_wan, evaluation.stated_executed_wan) == (
+        None,
+        None,
+        None,
+    )
+
+
+def _national_default(ws):
+    _national(ws, grid_rows=GRID[:3])
