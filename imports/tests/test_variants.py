@@ -11,7 +11,6 @@ from openpyxl import Workbook
 from imports.readers.standard_table import read_standard_tables
 from imports.tests.workbooks import SheetWriter, reload
 
-
 FUNDS = (("年度资金总额", (90, 89.97, 89.97)), ("其中：本年财政拨款", (90, 89.97, 89.97)))
 
 
@@ -154,7 +153,8 @@ def test_a_total_that_contradicts_its_fund_rows_is_kept_as_published_and_reporte
     ]
     assert (record.stated_initial_wan, record.stated_adjusted_wan, record.stated_executed_wan) == (0, 0, 0)
     assert (
-        "年度资金总额（0.00 / 0.00 / 0.00）与各资金来源合计（90.00 / 89.97 / 89.97）不一致：按原表保留，计分按各资金来源合计。"
+        "年度资金总额（0.00 / 0.00 / 0.00）与各资金来源合计（90.00 / 89.97 / 89.97）不一致："
+        "按原表保留，计分按各资金来源合计。"
         in [p.message for p in result.warnings]
     )
 
