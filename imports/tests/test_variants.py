@@ -154,8 +154,7 @@ def test_a_total_that_contradicts_its_fund_rows_is_kept_as_published_and_reporte
     assert (record.stated_initial_wan, record.stated_adjusted_wan, record.stated_executed_wan) == (0, 0, 0)
     assert (
         "年度资金总额（0.00 / 0.00 / 0.00）与各资金来源合计（90.00 / 89.97 / 89.97）不一致："
-        "按原表保留，计分按各资金来源合计。"
-        in [p.message for p in result.warnings]
+        "按原表保留，计分按各资金来源合计。" in [p.message for p in result.warnings]
     )
 
 
