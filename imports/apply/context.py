@@ -64,6 +64,11 @@ class Context:
         )
         return matches[0] if len(matches) == 1 else None
 
+    def named_more_than_once(self, name: str) -> bool:
+        """Whether the bureau has several organisations called ``name`` (a unit named alone is then ambiguous)."""
+        named = Organisation.objects.filter(name=name)
+        return (named.filter(parent=self.bureau) | named.filter(parent__parent=self.bureau)).count() > 1
+
 
 def fiscal_year(ctx: Context, number: int, layout: str, department_profile: RuleProfile | None = None) -> FiscalYear:
     """The bureau's year ``number``; created when missing, with the profile of the file's ``layout`` (or, for

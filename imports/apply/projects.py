@@ -86,15 +86,33 @@ def _fit_record(ctx: Context, record: ProjectRecord) -> bool:
 
 
 def _record_unit(ctx: Context, record: ProjectRecord):
-    """The unit the record names (its department and unit created when new); None, with an ERROR, when a unit
-    named without its department is not one the bureau has exactly once."""
+    """The unit the record names (its department and unit created when new). A unit named without its 主管部门
+    is the bureau's one organisation of that name; where the bureau has none, the unit is taken as a department
+    of its own (a department is a budget unit too, SPEC §2), with a warning saying how to put it under another.
+    None, with an ERROR, when neither is named or the name is ambiguous."""
     if record.department:
         return ctx.unit(ctx.department(record.department), record.unit)
-    unit = ctx.unit_without_department(record.unit) if record.unit else None
-    if unit is None:
-        message = f"项目“{record.name}”没有写明主管部门，无法确定它属于哪个部门。"
-        ctx.outcome.problems.append(Problem(ERROR, message, sheet=record.sheet, row=record.row))
-    return unit
+    where = {"sheet": record.sheet, "row": record.row}
+    if not record.unit:
+        message = f"项目“{record.name}”没有写明主管部门和实施单位，无法确定它属于哪个单位：请在表中填写后重新导入。"
+        ctx.outcome.problems.append(Problem(ERROR, message, **where))
+        return None
+    unit = ctx.unit_without_department(record.unit)
+    if unit is not None:
+        return unit
+    if ctx.named_more_than_once(record.unit):
+        message = (
+            f"项目“{record.name}”没有写明主管部门，而本财政局下有多个名为“{record.unit}”的单位："
+            "请在表中填写主管部门后重新导入。"
+        )
+        ctx.outcome.problems.append(Problem(ERROR, message, **where))
+        return None
+    message = (
+        f"项目“{record.name}”没有写明主管部门：实施单位“{record.unit}”按主管部门导入（主管部门本身也是预算单位）。"
+        "如它隶属于某个主管部门，请在表中填写主管部门后重新导入。"
+    )
+    ctx.outcome.problems.append(Problem(WARNING, message, **where))
+    return ctx.department(record.unit)
 
 
 def apply_project(ctx: Context, year: FiscalYear, record: ProjectRecord, funds_order: dict[str, int]):

@@ -14,13 +14,22 @@ from imports.tests.workbooks import SheetWriter, reload
 FUNDS = (("年度资金总额", (90, 89.97, 89.97)), ("其中：本年财政拨款", (90, 89.97, 89.97)))
 
 
-def _national(ws, *, grid_rows, conclusion=("评价结论", "项目完成良好，自评得分 95 分。"), extra=(), funds=FUNDS):
+def _national(
+    ws,
+    *,
+    grid_rows,
+    conclusion=("评价结论", "项目完成良好，自评得分 95 分。"),
+    extra=(),
+    funds=FUNDS,
+    department="某县交通运输局",
+    unit="某县公路管理所",
+):
     """A national-layout table (title, header, funds, the grid given, 总分, conclusion fields)."""
     w = SheetWriter(ws)
     w.put(1, "项目支出绩效自评表", span=9).next()
     w.put(1, "（2021年度）", span=9).next()
     w.put(1, "项目名称").put(2, "农村公路养护资金", span=8).next()
-    w.put(1, "主管部门").put(2, "某县交通运输局", span=3).put(5, "实施单位").put(6, "某县公路管理所", span=4).next()
+    w.put(1, "主管部门").put(2, department, span=3).put(5, "实施单位").put(6, unit, span=4).next()
     w.line("项目资金（万元）", None, "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")
     (total_label, total), *rows = funds
     w.line(None, total_label, *total, 10, "100%", 10)
@@ -236,3 +245,57 @@ def test_the_stated_total_is_stored_printed_and_checked_and_a_corrected_table_cl
 
 def _national_default(ws):
     _national(ws, grid_rows=GRID[:3])
+
+
+# ---- finding 5: a blank 主管部门 where the 实施单位 is a department itself ---------------------------------------
+
+
+def _without_department(unit):
+    return lambda ws: _national(ws, grid_rows=GRID[:3], department=None, unit=unit)
+
+
+@pytest.mark.django_db
+def test_a_unit_without_a_department_is_taken_as_its_own_department_with_a_warning():
+    from accounts.models import Organisation
+    from budgets.models import Project
+    from imports import service
+
+    bureau = Organisation.objects.create(name="某县财政局", kind=Organisation.Kind.FINANCE_BUREAU)
+
+    outcome = service.run(_xlsx(_without_department("某县交通运输局")), bureau=bureau, commit=True)
+
+    assert (outcome.committed, outcome.errors) == (True, [])
+    project = Project.objects.get(name="农村公路养护资金")
+    assert (project.unit.name, project.unit.kind, project.unit.parent) == (
+        "某县交通运输局",
+        Organisation.Kind.DEPARTMENT,
+        bureau,
+    )
+    assert (
+        "项目“农村公路养护资金”没有写明主管部门：实施单位“某县交通运输局”按主管部门导入（主管部门本身也是预算单位）。"
+        "如它隶属于某个主管部门，请在表中填写主管部门后重新导入。"
+    ) in [p.message for p in outcome.warnings]
+    assert "主管部门：某县交通运输局" in outcome.new_organisations
+
+
+@pytest.mark.django_db
+def test_a_unit_named_alone_is_the_bureaus_one_unit_of_that_name_or_an_error_when_there_are_several():
+    from accounts.models import Organisation
+    from budgets.models import Project
+    from imports import service
+
+    bureau = Organisation.objects.create(name="某县财政局", kind=Organisation.Kind.FINANCE_BUREAU)
+    transport = Organisation.objects.create(name="某县交通运输局", parent=bureau, kind=Organisation.Kind.DEPARTMENT)
+    unit = Organisation.objects.create(name="某县公路管理所", parent=transport, kind=Organisation.Kind.UNIT)
+
+    known = service.run(_xlsx(_without_department("某县公路管理所")), bureau=bureau, commit=True)
+    other = Organisation.objects.create(name="某县水利局", parent=bureau, kind=Organisation.Kind.DEPARTMENT)
+    Organisation.objects.create(name="某县公路管理所", parent=other, kind=Organisation.Kind.UNIT)
+    ambiguous = service.run(_xlsx(_without_department("某县公路管理所")), bureau=bureau, commit=True)
+
+    assert (known.committed, Project.objects.get(name="农村公路养护资金").unit) == (True, unit)
+    assert ambiguous.committed is False
+    assert [p.message for p in ambiguous.errors] == [
+        "项目“农村公路养护资金”没有写明主管部门，而本财政局下有多个名为“某县公路管理所”的单位："
+        "请在表中填写主管部门后重新导入。"
+    ]
