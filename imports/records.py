@@ -97,6 +97,7 @@ class ProjectRecord:
     stated_executed_wan: Decimal | None = None
     year: int | None = None  # from the table's title (（2024年度）), when it has one
     layout: str = ""  # "national" / "sichuan": which table layout it was read from
+    read_as: str = ""  # how the reader chose the layout, for the preview ("按项目支出绩效自评表（全国表样）读取：…")
     sheet: str = ""  # where it was found, for messages
     row: int | None = None
 
@@ -207,6 +208,8 @@ class Outcome:
     new_organisations: list[str] = field(default_factory=list)  # "主管部门 东莞市某局", "预算单位 某中心"
     problems: list[Problem] = field(default_factory=list)
     committed: bool = False
+    # Each project table as it will be stored (imports.apply.projects.table_preview), for the admin to check.
+    tables: list[dict] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -231,6 +234,7 @@ class Outcome:
             ],
             "new_organisations": list(self.new_organisations),
             "problems": [p.as_dict() for p in self.problems],
+            "tables": list(self.tables),
         }
 
 

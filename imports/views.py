@@ -55,6 +55,7 @@ def import_detail(request, pk):
                 (action, sum(1 for c in changes if c["action"] == action)) for action in (CREATED, UPDATED, UNCHANGED)
             ],
             "changes": [c for c in changes if c["action"] != UNCHANGED],
+            "table_count": sum(1 for c in changes if c["kind"] == "项目"),
             "can_commit": record.status == ImportRecord.Status.PREVIEWED,
             "progress": progress.read(record.pk) if record.in_progress else None,
             "interrupted": record.result.get("interrupted", "")

@@ -95,20 +95,25 @@ STATED_TOTALS = (
 
 def budget_total_mismatch(record: ProjectRecord) -> list[Finding]:
     """A 年度资金总额 row, kept as published, that the fund rows below it do not add up to (the scores follow the
-    fund rows). Compared as printed, to two places; a column the total or the rows leave blank is not compared."""
+    fund rows): one finding naming each column that differs. Compared as printed, to two places; a column the
+    total or the rows leave blank is not compared."""
     evaluation, totals = record.evaluation, record.card.totals
     if evaluation is None:
         return []
-    found = []
+    differing = []
     for label, stated_field, total_field in STATED_TOTALS:
         stated, summed = getattr(evaluation, stated_field), getattr(totals, total_field)
-        if stated is None or summed is None or formatting.half_up(stated) == formatting.half_up(summed):
-            continue
-        detail = (
-            f"年度资金总额的{label}写作 {wan(stated)} 万元，各资金来源合计为 {wan(summed)} 万元；计分按各资金来源合计。"
-        )
-        found.append(make_finding("budget_total_mismatch", detail, field=stated_field, stated=stated, summed=summed))
-    return found
+        if stated is not None and summed is not None and formatting.half_up(stated) != formatting.half_up(summed):
+            differing.append((label, stated_field, stated, summed))
+    if not differing:
+        return []
+    parts = "、".join(
+        f"{label}写作 {wan(stated)} 万元（合计 {wan(summed)} 万元）" for label, _, stated, summed in differing
+    )
+    detail = f"年度资金总额与各资金来源合计不一致：{parts}；计分按各资金来源合计。"
+    values = {f"{field}": stated for _, field, stated, _ in differing}
+    values |= {f"summed_{field.removeprefix('stated_')}": summed for _, field, _, summed in differing}
+    return [make_finding("budget_total_mismatch", detail, field=differing[0][1], **values)]
 
 
 def execution_rate_mismatch(record: ProjectRecord) -> list[Finding]:

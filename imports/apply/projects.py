@@ -2,6 +2,7 @@
 its self-evaluation, created, updated or left as it is; then the quality checks' findings on what was written."""
 
 from budgets.models import BudgetLine, FiscalYear, Project
+from domain import formatting, signs
 from evaluations.models import ProjectEvaluation
 from evaluations.workflow.services import evaluation_recalculate
 from imports.apply.context import Context, by_name, fit_value, record_transition
@@ -85,6 +86,45 @@ def _fit_record(ctx: Context, record: ProjectRecord) -> bool:
     return all(fits)
 
 
+# The preview lists this many tables as they will be stored; a bigger file's others are counted only.
+PREVIEW_TABLES = 200
+
+
+def table_preview(record: ProjectRecord, label: str) -> dict:
+    """One table as it will be stored, in the preview's words and figures (JSON-safe: every figure as text)."""
+
+    def amount(value) -> str:
+        return formatting.amount(value, empty="")
+
+    def points(value) -> str:
+        return formatting.points(value, trim=True)
+
+    stated = (record.stated_initial_wan, record.stated_adjusted_wan, record.stated_executed_wan)
+    return {
+        "label": label,
+        "sheet": record.sheet,
+        "row": record.row,
+        "read_as": record.read_as,
+        "funds": [[f.source, amount(f.initial), amount(f.adjusted), amount(f.executed)] for f in record.funds],
+        "stated_total": [amount(v) for v in stated] if any(v is not None for v in stated) else [],
+        "indicators": [
+            [
+                i.level1,
+                i.level2,
+                i.name,
+                i.sign or ("未写（按正向计分）" if signs.scoring_sign("", i.target_value) else ""),
+                i.target_text,
+                i.actual_text or i.actual_label,
+                points(i.weight),
+                points(i.claimed_score),
+            ]
+            for i in record.indicators
+        ],
+        "total": points(record.claimed_total),
+        "grade": record.claimed_grade,
+    }
+
+
 def _record_unit(ctx: Context, record: ProjectRecord):
     """The unit the record names (its department and unit created when new). A unit named without its 主管部门
     is the bureau's one organisation of that name; where the bureau has none, the unit is taken as a department
@@ -123,6 +163,8 @@ def apply_project(ctx: Context, year: FiscalYear, record: ProjectRecord, funds_o
     if unit is None:
         return
     label = f"{unit.name} / {record.name}"
+    if len(ctx.outcome.tables) < PREVIEW_TABLES:
+        ctx.outcome.tables.append(table_preview(record, label))
     projects = Project.objects.filter(fiscal_year=year).prefetch_related("budget_lines", "indicators")
     project = projects.filter(code=record.code).first() if record.code else None
     if project is None:

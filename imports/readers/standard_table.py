@@ -97,10 +97,12 @@ class _Reader:
             missing = "" if grid is None else "（缺少“一级指标”或“三级指标”列）"
             sheet.problem(ERROR, f"{where}没有绩效指标表格{missing}，该表未导入。", table.start)
             return None
-        layout = self._layout(grid[1], budget)
+        layout, found_by = self._layout(grid[1], budget)
         record = ProjectRecord(
             department="", unit="", name="", layout=layout, year=table.year, sheet=sheet.title, row=table.start
         )
+        shown = "四川表样" if layout == SICHUAN else "全国表样"
+        record.read_as = f"按项目支出绩效自评表（{shown}）读取：{found_by}。"
         if budget:
             self._read_budget(record, *budget)
         else:
@@ -114,20 +116,25 @@ class _Reader:
             return None
         return record
 
-    def _layout(self, grid_columns: dict[str, int], budget: tuple[int, dict[str, int]] | None) -> str:
+    def _layout(self, grid_columns: dict[str, int], budget: tuple[int, dict[str, int]] | None) -> tuple[str, str]:
         """Sichuan by its title or its own fund sources (财政专户管理资金, 单位资金); national by its title;
-        an untitled table by its 指标性质 column."""
-        if SICHUAN_TITLE_MARK in self.table.title:
-            return SICHUAN
+        an untitled table by its 指标性质 column. With the reason, as the preview says it."""
+        title = self.table.title
+        if SICHUAN_TITLE_MARK in title:
+            return SICHUAN, f"标题“{title}”（第 {self.table.start} 行）"
         if budget:
             header, columns = budget
             first = min(columns.get(name) or 10**6 for name in ("initial", "adjusted", "executed"))
             for row in range(header + 1, min(header + 12, self.table.end) + 1):
-                if FUND_BY_LABEL.get(label_key(self._fund_label(row, first)[0])) in SICHUAN_ONLY_FUNDS:
-                    return SICHUAN
-        if TITLE_MARK in self.table.title:
-            return NATIONAL
-        return SICHUAN if "sign" in grid_columns else NATIONAL
+                source = FUND_BY_LABEL.get(label_key(self._fund_label(row, first)[0]))
+                if source in SICHUAN_ONLY_FUNDS:
+                    return SICHUAN, f"资金来源“{source}”（第 {row} 行）只有四川表样有"
+        if TITLE_MARK in title:
+            return NATIONAL, f"标题“{title}”（第 {self.table.start} 行）"
+        where = f"第 {self.table.start} 行起的表格没有标题"
+        if "sign" in grid_columns:
+            return SICHUAN, f"{where}，指标表头有“指标性质”列"
+        return NATIONAL, f"{where}，指标表头没有“指标性质”列"
 
     # ---- header and conclusion fields ----
 

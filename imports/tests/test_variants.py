@@ -226,9 +226,10 @@ def test_the_stated_total_is_stored_printed_and_checked_and_a_corrected_table_cl
     assert found == [
         (
             "budget_total_mismatch",
-            f"年度资金总额的{label}写作 0.00 万元，各资金来源合计为 {summed} 万元；计分按各资金来源合计。",
+            "年度资金总额与各资金来源合计不一致：年初预算数写作 0.00 万元（合计 90.00 万元）、"
+            "全年预算数写作 0.00 万元（合计 89.97 万元）、全年执行数写作 0.00 万元（合计 89.97 万元）；"
+            "计分按各资金来源合计。",
         )
-        for label, summed in (("年初预算数", "90.00"), ("全年预算数", "89.97"), ("全年执行数", "89.97"))
     ]
     assert any("年度资金总额与各资金来源合计不符" in p.message for p in outcome.warnings)
 
@@ -299,3 +300,55 @@ def test_a_unit_named_alone_is_the_bureaus_one_unit_of_that_name_or_an_error_whe
         "项目“农村公路养护资金”没有写明主管部门，而本财政局下有多个名为“某县公路管理所”的单位："
         "请在表中填写主管部门后重新导入。"
     ]
+
+
+# ---- the preview: each table as it will be stored, and why it was read in its layout --------------------------
+
+
+def test_the_preview_shows_each_table_as_it_will_be_stored_and_how_its_layout_was_chosen(client, cast):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from imports import service
+
+    contradicting = _with_funds((0, 0, 0), ("其中：本年财政拨款", (90, 89.97, 89.97)))
+    record = service.upload(
+        SimpleUploadedFile("某县自评表.xlsx", _xlsx(contradicting)),
+        user=cast.admin,
+        bureau=cast.admin.organisation.finance_bureau,
+    )
+    client.force_login(cast.admin)
+    page = client.get(reverse("imports:detail", args=[record.pk])).content.decode()
+
+    [table] = record.preview["tables"]
+    assert table["label"] == "某县公路管理所 / 农村公路养护资金"
+    assert table["read_as"] == "按项目支出绩效自评表（全国表样）读取：标题“项目支出绩效自评表”（第 1 行）。"
+    assert table["funds"] == [["本年财政拨款", "90.00", "89.97", "89.97"]]
+    assert table["stated_total"] == ["0.00", "0.00", "0.00"]
+    assert table["indicators"][0] == ["产出指标", "数量指标", "养护里程", "≥", "≥120公里", "126公里", "25", "25"]
+    assert (table["total"], len(table["indicators"])) == ("95", 3)
+    for shown in (
+        "各表将保存的内容（1 张）",
+        "按项目支出绩效自评表（全国表样）读取",
+        "年度资金总额（按原表）",
+        "养护里程",
+        "≥120公里",
+    ):
+        assert shown in page
+
+
+def test_an_untitled_table_says_which_header_decided_its_layout():
+    def untitled(ws):
+        _national(ws, grid_rows=GRID[:3])
+        ws.cell(row=1, column=1).value = ws.cell(row=2, column=1).value = None
+
+    [record] = _read(untitled).projects
+    assert record.read_as == "按项目支出绩效自评表（全国表样）读取：第 3 行起的表格没有标题，指标表头没有“指标性质”列。"
+
+
+def test_an_unsigned_number_target_is_shown_as_read_as_positive_in_the_preview():
+    from imports.apply.projects import table_preview
+
+    rows = [("产出指标", "数量指标", "养护里程", "120", "126", 25, 25)]
+    [record] = _read(lambda ws: _national(ws, grid_rows=rows)).projects
+    assert table_preview(record, "x")["indicators"][0][3] == "未写（按正向计分）"
