@@ -307,17 +307,39 @@ class DepartmentEvaluation(models.Model):
 
 
 class DepartmentScoreItem(models.Model):
-    """One line of the department-wide score sheet: the computed score beside the one claimed."""
+    """One line of the department-wide score sheet: the computed score beside the one claimed.
+
+    A line names an indicator of the year's profile, or — imported from a table with an indicator system of its
+    own (another locality's, an older year's) — none: it is then the table's own item, with the labels and points
+    the table states. A table with own items prints as stated: its lines (own or the profile's) carry the labels
+    and points the table gave them and their place in it (``order``); the profile's other lines are not printed.
+    """
 
     # Where a row belongs: policy.locks locks it with its year, policy.admin scopes the admin site by it.
     year_paths = ("evaluation__fiscal_year",)
     bureau_paths = ("evaluation__fiscal_year__finance_bureau",)
 
     evaluation = models.ForeignKey(DepartmentEvaluation, on_delete=models.CASCADE, related_name="score_items")
-    indicator = models.ForeignKey(DepartmentIndicator, verbose_name="指标", on_delete=models.PROTECT, related_name="+")
+    indicator = models.ForeignKey(
+        DepartmentIndicator,
+        verbose_name="指标",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="为空时是导入的表自有的指标（表的指标体系与本年度方案不同）。",
+    )
     claimed_score = models.DecimalField("自评得分", **POINTS, null=True, blank=True)
     computed_score = models.DecimalField("计算得分", **POINTS, null=True, blank=True)
     note = models.TextField("扣分说明", blank=True)
+    # The line as an imported table with its own indicator system states it (blank for the profile's system).
+    level1 = models.CharField("一级指标（表中）", max_length=100, blank=True)
+    level1_points = models.DecimalField("一级分值（表中）", **POINTS, null=True, blank=True)
+    level2 = models.CharField("二级指标（表中）", max_length=100, blank=True)
+    level2_points = models.DecimalField("二级分值（表中）", **POINTS, null=True, blank=True)
+    name = models.CharField("指标名称（表中）", max_length=200, blank=True)
+    points = models.DecimalField("分值（表中）", **POINTS, null=True, blank=True)
+    order = models.PositiveSmallIntegerField("表中顺序", null=True, blank=True)
 
     objects = AuditedManager()
     history = AuditRecords(untracked=["computed_score"])
@@ -328,13 +350,31 @@ class DepartmentScoreItem(models.Model):
         ordering = ["evaluation", "indicator__order"]
         constraints = [
             models.UniqueConstraint(fields=["evaluation", "indicator"], name="departmentscoreitem_unique"),
+            models.UniqueConstraint(
+                fields=["evaluation", "level1", "level2", "name"],
+                condition=Q(indicator__isnull=True),
+                name="departmentscoreitem_own_unique",
+            ),
             models.CheckConstraint(
                 condition=Q(claimed_score__isnull=True) | Q(claimed_score__gte=0),
                 name="departmentscoreitem_non_negative",
             ),
+            models.CheckConstraint(
+                condition=(Q(points__isnull=True) | Q(points__gte=0))
+                & (Q(level1_points__isnull=True) | Q(level1_points__gte=0))
+                & (Q(level2_points__isnull=True) | Q(level2_points__gte=0)),
+                name="departmentscoreitem_points_non_negative",
+            ),
+            # An own item (no indicator of the profile) is known by its name.
+            models.CheckConstraint(
+                condition=Q(indicator__isnull=False) | ~Q(name=""),
+                name="departmentscoreitem_own_item_named",
+            ),
         ]
 
     def __str__(self):
+        if self.indicator_id is None:
+            return " / ".join(part for part in (self.level1, self.level2, self.name) if part)
         return str(self.indicator)
 
 

@@ -4,16 +4,20 @@
 renderers only lay that tree out. Every score comes from ``build_sheet``: a line prints the score the department
 claimed where it gave one, else the computed one. The 合计 prints the total the department stated where it stated
 one (so a published table comes out as published); when that differs from the sum of the lines, the 备注 says so.
+An evaluation imported from a table with an indicator system of its own prints that table's lines as it stated
+them (``DepartmentScoreItem.order``): its own items with their labels, points and claimed scores beside the
+year's items it listed.
 """
 
 import math
 from dataclasses import dataclass
 from decimal import Decimal
 from io import BytesIO
+from itertools import groupby
 
 from domain import grades, scoring
-from evaluations.department_wide.sheet import build_sheet
-from evaluations.models import DepartmentEvaluation
+from evaluations.department_wide.sheet import Sheet, build_sheet
+from evaluations.models import DepartmentEvaluation, DepartmentScoreItem
 from evaluations.reports.excel import GridWriter
 from evaluations.reports.project_table import amount_text, points_text, rate_text
 
@@ -126,12 +130,9 @@ def _grade(evaluation: DepartmentEvaluation, sheet_grade: str) -> str:
     )
 
 
-def build_department_table(evaluation: DepartmentEvaluation, *, finance_results: bool = True) -> DepartmentTable:
-    """The table of ``evaluation`` as stored: what both renderers lay out (finance review scores only with
-    ``finance_results``, SPEC §12)."""
-    e = evaluation
-    sheet = build_sheet(e, finance_results=finance_results)
-    rows = tuple(
+def _profile_rows(sheet: Sheet) -> tuple[ScoreRow, ...]:
+    """The year's system, line by line."""
+    return tuple(
         ScoreRow(
             level1=_with_points(line.indicator.level1, line.indicator.level1_points),
             level1_rowspan=line.level1_rowspan,
@@ -146,13 +147,81 @@ def build_department_table(evaluation: DepartmentEvaluation, *, finance_results:
         )
         for line in sheet.lines
     )
-    total_score = e.claimed_total if e.claimed_total is not None else sheet.total
+
+
+def _stated_rows(sheet: Sheet, stated: list[DepartmentScoreItem]) -> tuple[ScoreRow, ...]:
+    """The lines of a table with its own system, in its order and as it stated them: an own item's score is the
+    one claimed; a line of the year's system scores as the sheet does."""
+    lines = {line.indicator.pk: line for line in sheet.lines}
+    rows = []
+    for item in stated:
+        line = lines.get(item.indicator_id)
+        if line is None:
+            score, explanation, rule, note = item.claimed_score, "", "", item.note
+        else:
+            indicator = line.indicator
+            score = line.score if line.self_scored else None
+            explanation, rule, note = indicator.explanation, indicator.rule, line.note
+        points = item.points if item.points is not None or line is None else line.indicator.points
+        rows.append((item, score, points, explanation, rule, note))
+    spans1 = _spans([row[0].level1 for row in rows])
+    spans2 = _spans([(row[0].level1, row[0].level2) for row in rows])
+    return tuple(
+        ScoreRow(
+            level1=_with_points(item.level1, item.level1_points),
+            level1_rowspan=span1,
+            level2=_with_points(item.level2, item.level2_points),
+            level2_rowspan=span2,
+            name=item.name,
+            points=points,
+            explanation=explanation,
+            rule=rule,
+            score=score,
+            note=note,
+        )
+        for (item, score, points, explanation, rule, note), span1, span2 in zip(rows, spans1, spans2, strict=True)
+    )
+
+
+def _spans(keys: list) -> list[int]:
+    """Each run of equal keys as its length on its first row, 0 on the rows it covers."""
+    spans = []
+    for _, run in groupby(keys):
+        length = len(list(run))
+        spans += [length] + [0] * (length - 1)
+    return spans
+
+
+def build_department_table(evaluation: DepartmentEvaluation, *, finance_results: bool = True) -> DepartmentTable:
+    """The table of ``evaluation`` as stored: what both renderers lay out (finance review scores only with
+    ``finance_results``, SPEC §12)."""
+    e = evaluation
+    sheet = build_sheet(e, finance_results=finance_results)
+    stated = sorted((item for item in e.score_items.all() if item.order is not None), key=lambda item: item.order)
     notes = []
-    if sheet.not_self_scored:
-        names = "、".join(indicator.name for indicator in sheet.not_self_scored)
-        notes.append(f"{names}由财政评价组打分，部门自评满分 {points_text(sheet.self_scored_points)} 分。")
-    if e.claimed_total is not None and sheet.total != e.claimed_total:
-        summed = "—" if sheet.total is None else f"{points_text(sheet.total)} 分"
+    if stated:
+        rows = _stated_rows(sheet, stated)
+        printed = {item.indicator_id for item in stated}
+        not_self_scored = [i for i in sheet.not_self_scored if i.pk in printed]
+        scores = [row.score for row in rows if row.score is not None]
+        summed_total = scoring.total_score(budget=None, indicators=scores) if scores else None
+        total_points = sum((row.points for row in rows if row.points is not None), Decimal(0))
+        self_scored_points = total_points - sum((i.points for i in not_self_scored), Decimal(0))
+        sheet_grade = (
+            grades.grade_for(total=summed_total, thresholds=e.fiscal_year.profile.grade_thresholds)
+            if summed_total is not None
+            else ""
+        )
+    else:
+        rows = _profile_rows(sheet)
+        not_self_scored, summed_total, sheet_grade = sheet.not_self_scored, sheet.total, sheet.grade
+        total_points, self_scored_points = sheet.all_points, sheet.self_scored_points
+    total_score = e.claimed_total if e.claimed_total is not None else summed_total
+    if not_self_scored:
+        names = "、".join(indicator.name for indicator in not_self_scored)
+        notes.append(f"{names}由财政评价组打分，部门自评满分 {points_text(self_scored_points)} 分。")
+    if e.claimed_total is not None and summed_total != e.claimed_total:
+        summed = "—" if summed_total is None else f"{points_text(summed_total)} 分"
         notes.append(f"各项自评得分合计 {summed}。")
     rate = None
     if e.adjusted_wan is not None and e.executed_wan is not None:
@@ -173,9 +242,9 @@ def build_department_table(evaluation: DepartmentEvaluation, *, finance_results:
         execution_rate=rate,
         goal=_passage("年度总体目标", e.goal),
         rows=rows,
-        total_points=sheet.all_points,
+        total_points=total_points,
         total_score=total_score,
-        grade=_grade(e, sheet.grade),
+        grade=_grade(e, sheet_grade),
         total_note="".join(notes),
         narratives=(_passage("履职效能", e.performance_narrative), _passage("管理效率", e.management_narrative)),
         conclusions=(

@@ -1,6 +1,13 @@
 """Writing the 部门整体支出绩效自评表 records: the department-wide evaluation of (year, department) with its items
-matched by name to the year's department indicator system, created, updated or left as it is."""
+matched by name to the year's department indicator system, created, updated or left as it is.
 
+A table with an indicator system of its own (another locality's, an older year's: categories the year's system
+lacks) is kept as the table states it: its items outside the year's system are stored as the evaluation's own
+score lines (DepartmentScoreItem without an indicator, with their labels and points), and every line of the table
+keeps its labels and place, so the evaluation's table prints as the file did.
+"""
+
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from budgets.models import DepartmentIndicator, FiscalYear, RuleProfile
@@ -43,6 +50,10 @@ DEPARTMENT_CLAIMS = {"claimed_total": "总分", "claimed_grade": "等级"}
 DEPARTMENT_KIND = "部门整体自评"
 
 Items = list[tuple[DepartmentIndicator, DepartmentItemRecord]]
+# What a line of a table with its own system keeps as the table states it (DepartmentScoreItem's fields).
+STATED_LABELS = ("level1", "level1_points", "level2", "level2_points", "name", "points")
+# The names of own items listed in the preview's warning, at most.
+LISTED_NAMES = 5
 
 
 def department_profile(result: ReadResult) -> RuleProfile | None:
@@ -61,22 +72,41 @@ def department_profile(result: ReadResult) -> RuleProfile | None:
     return scored[0][2] if scored and scored[0][0] else None
 
 
-def _department_items(ctx: Context, year: FiscalYear, record: DepartmentRecord) -> Items | None:
-    """Each item of ``record`` with the year's DepartmentIndicator of that name (the levels tell namesakes apart);
-    None, with an ERROR naming them, when any item is not in the year's system."""
+def _levels(item) -> tuple[str, str]:
+    return fold(item.level1), fold(item.level2)
+
+
+def _own_key(item) -> tuple[str, str, str]:
+    """An own item as told apart from the others of its table: its levels and name."""
+    return fold(item.level1), fold(item.level2), fold(item.name)
+
+
+def _department_items(
+    ctx: Context, year: FiscalYear, record: DepartmentRecord
+) -> tuple[Items, list[DepartmentItemRecord]] | None:
+    """Each item of ``record`` with the year's DepartmentIndicator of that name (the levels tell namesakes apart),
+    and the items of the table's own system; None, with an ERROR naming them, when the table is refused.
+
+    A table whose 一级 / 二级 are all the year's system's is in that system: an item it lacks is misnamed, and
+    refuses the table. A table with categories of its own has its own system: the items the year's system lacks
+    are the table's own.
+    """
     indicators = list(year.profile.department_indicators.all())
     where = {"sheet": record.sheet}
+    categories = {_levels(i) for i in indicators}
+    own_system = any(_levels(item) not in categories for item in record.items)
     matched, taken, unknown = [], {}, []
     for item in record.items:
         candidates = [i for i in indicators if fold(i.name) == fold(item.name)]
         if len(candidates) > 1:
-            candidates = [
-                i for i in candidates if (fold(i.level1), fold(i.level2)) == (fold(item.level1), fold(item.level2))
-            ]
+            candidates = [i for i in candidates if _levels(i) == _levels(item)]
         if len(candidates) != 1:
             unknown.append(item)
             continue
         (indicator,) = candidates
+        if indicator.pk in taken and own_system:
+            unknown.append(item)  # a namesake under other categories: the table's own item
+            continue
         if indicator.pk in taken:
             twice = f"指标“{item.name}”在表中出现了两次（第 {taken[indicator.pk]} 行）。"
             ctx.outcome.problems.append(Problem(ERROR, twice, row=item.row, column=item.column, **where))
@@ -84,6 +114,8 @@ def _department_items(ctx: Context, year: FiscalYear, record: DepartmentRecord) 
         taken[indicator.pk] = item.row
         _check_item(ctx, year, indicator, item, where)
         matched.append((indicator, item))
+    if own_system:
+        return _own_items(ctx, year, record, matched, unknown)
     for item in unknown:
         ctx.outcome.problems.append(
             Problem(
@@ -98,7 +130,35 @@ def _department_items(ctx: Context, year: FiscalYear, record: DepartmentRecord) 
     if unknown or len(matched) < len(record.items):
         return None
     _report_missing(ctx, record, [i.name for i in indicators if i.pk not in taken], where)
-    return matched
+    return matched, []
+
+
+def _own_items(ctx: Context, year: FiscalYear, record: DepartmentRecord, matched: Items, own: list):
+    """The matched items and the table's own, with the preview's warning that the table has its own system; None
+    when an item appears twice or a label is too long to keep (ERRORs naming them)."""
+    where = {"sheet": record.sheet}
+    fits = True
+    for item in own:
+        for name, what in (("level1", "一级指标"), ("level2", "二级指标"), ("name", "指标名称")):
+            limit = DepartmentScoreItem._meta.get_field(name).max_length
+            if len(getattr(item, name)) > limit:
+                message = f"{what}“{getattr(item, name)}”超过 {limit} 个字，无法保存。"
+                ctx.outcome.problems.append(Problem(ERROR, message, row=item.row, column=item.column, **where))
+                fits = False
+    if not fits or len(matched) + len(own) < len(record.items):
+        return None
+    listed = "、".join(f"“{item.name}”" for item in own[:LISTED_NAMES]) + ("等" if len(own) > LISTED_NAMES else "")
+    ctx.outcome.problems.append(
+        Problem(
+            WARNING,
+            f"“{record.department}”的部门整体支出绩效自评表：该表的指标体系与本年度方案不同，按表中所列指标导入"
+            f"（{len(record.items)} 项）；其中{listed}{len(own)} 项不在 {year.year} 年度规则方案“{year.profile}”"
+            "中，作为该表自有的指标保存，分值和得分按表中所列。",
+            row=record.row,
+            **where,
+        )
+    )
+    return matched, own
 
 
 def _check_item(ctx: Context, year: FiscalYear, indicator: DepartmentIndicator, item: DepartmentItemRecord, where):
@@ -159,6 +219,83 @@ def _write_items(evaluation: DepartmentEvaluation, scores: list, notes: list):
         DepartmentScoreItem.objects.update_or_create(evaluation=evaluation, indicator=indicator, defaults=values)
 
 
+@dataclass
+class StatedChanges:
+    """What ``_write_stated`` changed, by item name, for the preview."""
+
+    layout: list[str] = field(default_factory=list)  # added, relabelled, removed lines
+    scores: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _stated_labels(item: DepartmentItemRecord, order: int) -> dict:
+    """A line's labels, points and place as the table states them (points it leaves blank keep what is stored)."""
+    values = {name: getattr(item, name, None) for name in STATED_LABELS}
+    values = {name: value for name, value in values.items() if value is not None}
+    return {**values, "order": order}
+
+
+def _put(line: DepartmentScoreItem, values: dict) -> bool:
+    """Set the values that differ on ``line`` and save them (a new line: all of it); whether any did."""
+    changed = [name for name, value in values.items() if getattr(line, name) != value]
+    for name in changed:
+        setattr(line, name, values[name])
+    if line.pk is None:
+        line.save()
+    elif changed:
+        line.save(update_fields=changed)
+    return bool(changed)
+
+
+def _write_stated(
+    evaluation: DepartmentEvaluation, record: DepartmentRecord, items: Items, own: list[DepartmentItemRecord]
+) -> StatedChanges:
+    """Store a table with its own indicator system as it states it.
+
+    Its own items are created or updated (a blank score or note keeps what is stored), those of an earlier table
+    it no longer lists deleted; each of its lines keeps the labels, points and place the table gives it. A table in
+    the year's system (no own items) takes back a layout an earlier table left: the evaluation prints the year's
+    system again.
+    """
+    stored = list(DepartmentScoreItem.objects.filter(evaluation=evaluation))
+    own_stored = {_own_key(line): line for line in stored if line.indicator_id is None}
+    lines = {line.indicator_id: line for line in stored if line.indicator_id is not None}
+    order = {id(item): position for position, item in enumerate(record.items, start=1)}
+    changes = StatedChanges()
+    if own:
+        for indicator, item in items:
+            line = lines.pop(indicator.pk, None) or DepartmentScoreItem(evaluation=evaluation, indicator=indicator)
+            if _put(line, _stated_labels(item, order[id(item)])):
+                changes.layout.append(item.name)
+    for item in own:
+        line = own_stored.pop(_own_key(item), None)
+        if line is None:
+            line = DepartmentScoreItem(evaluation=evaluation, claimed_score=item.claimed_score, note=item.note)
+            _put(line, _stated_labels(item, order[id(item)]))
+            changes.layout.append(item.name)
+            continue
+        if _put(line, _stated_labels(item, order[id(item)])):
+            changes.layout.append(item.name)
+        if item.claimed_score is not None and _put(line, {"claimed_score": item.claimed_score}):
+            changes.scores.append(item.name)
+        if item.note and paragraphs(item.note) != paragraphs(line.note) and _put(line, {"note": item.note}):
+            changes.notes.append(item.name)
+    for line in own_stored.values():
+        line.delete()
+        changes.layout.append(line.name)
+    # Lines of the year's system an earlier table listed and this one does not: no longer printed as stated.
+    cleared = dict.fromkeys(("level1", "level2", "name"), "") | dict.fromkeys(
+        ("level1_points", "level2_points", "points", "order")
+    )
+    for line in lines.values():
+        if line.order is not None:
+            changes.layout.append(line.name)
+            _put(line, cleared)
+    if changes.layout:
+        changes.layout = [f"表中指标（{'、'.join(changes.layout)}）"]
+    return changes
+
+
 def _changed_claims(evaluation: DepartmentEvaluation, record: DepartmentRecord) -> list[str]:
     """Set the total and grade the file states where the evaluation's table would print others; their names.
 
@@ -198,6 +335,13 @@ def _fit_department(ctx: Context, record: DepartmentRecord) -> bool:
         fit_value(ctx, item, "claimed_score", DepartmentScoreItem, "claimed_score", f"{of}“{item.name}”自评得分", where)
         for item in record.items
     ]
+    # The points kept on the lines of a table with its own system (stored as the table states them).
+    fits += [
+        fit_value(ctx, item, name, DepartmentScoreItem, name, f"{of}“{item.name}”的{what}", where)
+        for item in record.items
+        for name, what in (("points", "分值"), ("level1_points", "一级分值"), ("level2_points", "二级分值"))
+        if hasattr(item, name)
+    ]
     return all(fits)
 
 
@@ -210,14 +354,16 @@ def apply_department(ctx: Context, year: FiscalYear, record: DepartmentRecord):
     """One 部门整体支出绩效自评表: the evaluation of (year, department) created, updated or left as it is.
 
     The items are matched to the year's department indicator system by name; an item the system lacks refuses
-    the table (an ERROR naming it). A field, score or note the table leaves blank keeps what is stored; the
-    others are compared with what the stored evaluation's table shows (texts paragraph by paragraph).
+    a table in that system (an ERROR naming it) and is the table's own item in a table with a system of its own.
+    A field, score or note the table leaves blank keeps what is stored; the others are compared with what the
+    stored evaluation's table shows (texts paragraph by paragraph).
     """
     if not _fit_department(ctx, record):
         return
-    items = _department_items(ctx, year, record)
-    if items is None:
+    found = _department_items(ctx, year, record)
+    if found is None:
         return
+    items, own = found
     department = ctx.department(record.department)
     label = f"{department.name} / {DEPARTMENT_WIDE_NAME}"
     evaluation = (
@@ -240,16 +386,19 @@ def apply_department(ctx: Context, year: FiscalYear, record: DepartmentRecord):
             [(i, item) for i, item in items if item.note],
         )
         department_evaluation_recalculate(evaluation=evaluation)
+        _write_stated(evaluation, record, items, own)
         ctx.outcome.changes.append(Change(CREATED, DEPARTMENT_KIND, label))
         return
-    fields = _update_department(evaluation, record, items)
+    fields = _update_department(evaluation, record, items, own)
     if not fields:
         ctx.outcome.changes.append(Change(UNCHANGED, DEPARTMENT_KIND, label))
         return
     ctx.outcome.changes.append(Change(UPDATED, DEPARTMENT_KIND, label, tuple(fields)))
 
 
-def _update_department(evaluation: DepartmentEvaluation, record: DepartmentRecord, items: Items) -> list[str]:
+def _update_department(
+    evaluation: DepartmentEvaluation, record: DepartmentRecord, items: Items, own: list[DepartmentItemRecord]
+) -> list[str]:
     """Write what the table states differently from what the stored evaluation's table shows; the preview's
     names of what changed (nothing is saved when nothing did)."""
     stated = _stated(record, DEPARTMENT_FIELDS)
@@ -277,12 +426,16 @@ def _update_department(evaluation: DepartmentEvaluation, record: DepartmentRecor
         if item.note and paragraphs(item.note) != paragraphs(lines[indicator.pk].note)
     ]
     _write_items(evaluation, scores, notes)
+    stated = _write_stated(evaluation, record, items, own)
     claims = _changed_claims(evaluation, record)
     fields = [DEPARTMENT_FIELDS[name] for name in changed] + [DEPARTMENT_CLAIMS[name] for name in claims]
-    if scores:
-        fields.append(f"自评得分（{'、'.join(item.name for _, item in scores)}）")
-    if notes:
-        fields.append(f"备注（{'、'.join(item.name for _, item in notes)}）")
+    fields += stated.layout
+    score_names = [item.name for _, item in scores] + stated.scores
+    note_names = [item.name for _, item in notes] + stated.notes
+    if score_names:
+        fields.append(f"自评得分（{'、'.join(score_names)}）")
+    if note_names:
+        fields.append(f"备注（{'、'.join(note_names)}）")
     if fields:
         # Imported, not edited by anyone: a form opened before the import is refused as stale.
         evaluation.version += 1

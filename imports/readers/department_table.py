@@ -2,13 +2,15 @@
 
 Read as our exporter writes it (evaluations.reports.department_table) and as hand-made files vary it:
 
-* a title 部门整体支出绩效自评表 with its year (in the title, before it, or on a row of its own: （2024年度）);
+* a title 部门整体支出绩效自评表 (or 部门整体绩效评价表, 部门整体支出绩效评价得分表 …) with its year (in the
+  title, before it, or on a row of its own: （2024年度）, 2017年…, 2017 年度…, full-width digits);
 * the department: 主管部门 (or 部门名称 / 预算部门 / 填报单位), its value to the right or after "：";
 * the budget block: 年初预算数 / 全年预算数 (调整后预算数) / 全年执行数 (预算执行数) with the amounts below the
   headings or to their right, and 其中：基本支出 / 其中：项目支出 with theirs to the right (or in the 全年执行数
   column when they are row labels of the block);
 * the score sheet: 一级 / 二级 / 三级指标, 指标分值, 自评得分, 备注 (扣分说明), its header on one row or two, the
-  一级 and 二级 cells merged down or written once, "（50分）" after the names, spacer rows and the header repeated
+  一级 and 二级 cells merged down or written once, "（50分）" after the names (an item's is its 分值 where the
+  table has no 分值 column or leaves it blank), spacer rows and the header repeated
   at a page break skipped; the 二级 names the item where a system has no 三级 column. It ends at 合计 (总分),
   whose 自评得分 is the total as stated and whose "自评等级：优" (or a 自评等级 row) the grade;
 * the passages 年度总体目标, 履职效能, 管理效率, 评价结论, 存在问题, 改进措施: a row label with its text to the
@@ -18,26 +20,30 @@ Read as our exporter writes it (evaluations.reports.department_table) and as han
 A table starts at its title, or at a 主管部门 label where it has none, and runs to the next table or to the next
 项目支出绩效自评表. A score sheet with 年度指标值 / 实际完成值 columns is a project table's and never read here.
 Numbers are parsed (text, full width, "万元" / "分" suffixes) but never corrected. The reader does not know the
-year's indicator system: imports.apply matches the items to it by name and reports the ones it lacks.
+year's indicator system: imports.apply matches the items to it by name and keeps the others as the table's own.
 """
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from openpyxl.utils import get_column_letter
 
 from evaluations.reports.excel import FORMULA_STARTS
 from imports.readers.sheet import EMPTY_TEXTS, LabelledSheet, label_key, lookup
 from imports.readers.standard_labels import TITLE_MARK as PROJECT_TITLE_MARK
+from imports.readers.standard_sheet import plain_number
 from imports.records import ERROR, WARNING, DepartmentItemRecord, DepartmentRecord, ReadResult
 from imports.wording import fold, grade_in_text, grade_named
 from indicators.parsing import clean_text, is_placeholder, parse_decimal
 
-TITLE = re.compile(r"部门整体(?:支出)?绩效自评(?:情况)?表")
+# 部门整体支出绩效自评表, 部门整体绩效评价表, 部门整体支出绩效评价得分表, 部门整体支出绩效自评结果表 …
+TITLE = re.compile(r"部门整体(?:支出)?绩效(?:自评|自我评价|评价)(?:情况)?(?:得分|评分|结果)?(?:一览)?表")
 # A title mark inside these is a document about the table (seed 003's 自评表说明), not the table.
 NOT_TITLE = ("说明", "报告", "汇总")
-TITLE_YEAR = re.compile(r"(20\d{2})\s*年")
-YEAR_ROW = re.compile(r"^\(?(20\d{2})年度?\)?$")
+# Matched on text folded to ASCII (clean_text): "2017年", "2017 年度", "（２０１７年度）", "（2017）".
+TITLE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年|\(\s*((?:19|20)\d{2})\s*\)")
+YEAR_ROW = re.compile(r"^\(?(?:(?:评价|自评|填报|所属)?年度[:：]?)?((?:19|20)\d{2})(?:年度?)?\)?$")
 TITLE_WINDOW = 3  # non-blank rows below a title searched for its year
 
 # Labels are compared after sheet.label_key: full width folded, blanks, "(万元)", "其中：" and leading
@@ -94,7 +100,12 @@ KNOWN_LABELS = (
     | set(OTHER_LABELS)
     | set(SIGNATURE_LABELS)
 )
-POINTS_SUFFIX = re.compile(r"\s*[（(]\s*\d+(?:\.\d+)?\s*分\s*[)）]\s*$")
+# The points written after a name: "投入（20分）", "相关性(5分)", "相关性 5分", "（分值：5分）", full width or not.
+_NUMBER = r"[0-9０-９]+(?:[.．][0-9０-９]+)?"
+POINTS_IN_LABEL = re.compile(
+    rf"\s*(?:[（(【\[]\s*(?:分值|权重|满分)?\s*[:：]?\s*(?P<bracketed>{_NUMBER})\s*分\s*[)）】\]]"
+    rf"|(?<![0-9０-９.．])(?P<bare>{_NUMBER})\s*分)\s*$"
+)
 
 
 def _split(text: str) -> tuple[str, str | None]:
@@ -115,15 +126,33 @@ def _unescaped(text: str) -> str:
     return text
 
 
-def _level(text: str) -> str:
-    """An 一级 / 二级 name without its points and line breaks: "产\\n出（50分）" → "产出"."""
-    return "".join(POINTS_SUFFIX.sub("", text).split())
+def _points_in_label(text: str) -> tuple[str, Decimal | None]:
+    """A name and the points written after it: "相关性(5分)" → ("相关性", 5); ("相关性", None) without points (a
+    label that is only points stays as it is)."""
+    match = POINTS_IN_LABEL.search(text)
+    if match is None or not text[: match.start()].strip():
+        return text, None
+    return text[: match.start()].rstrip(), parse_decimal(clean_text(match["bracketed"] or match["bare"]))
+
+
+def _level(text: str) -> tuple[str, Decimal | None]:
+    """An 一级 / 二级 name without its points and line breaks, and those points: "产\\n出（50分）" → ("产出", 50)."""
+    return _points_in_label("".join(text.split()))
 
 
 def _grade(text: str) -> str:
     """优 良 中 差 from a cell ("良", "良好", "自评等级：良"); "" when it names none."""
     folded = re.sub(r"\s+", "", clean_text(text))
     return grade_named(folded) or grade_in_text(folded)
+
+
+@dataclass
+class StatedItemRecord(DepartmentItemRecord):
+    """An item with the points its 一级 and 二级 labels state ("投入（20分）"): a table with an indicator system of
+    its own is stored as written."""
+
+    level1_points: Decimal | None = None
+    level2_points: Decimal | None = None
 
 
 @dataclass
@@ -282,7 +311,7 @@ class _Reader:
         table, grid = self.table, self.sheet.grid
         match = TITLE_YEAR.search(clean_text(table.title))
         if match:
-            return int(match[1])
+            return int(match[1] or match[2])
         seen = 0
         for row in grid.rows():
             if row < table.start - 1 or row > table.end:
@@ -291,7 +320,7 @@ class _Reader:
                 folded = re.sub(r"\s+", "", cell.text)
                 match = YEAR_ROW.match(folded) or (TITLE_YEAR.search(folded) if TITLE.search(folded) else None)
                 if match:
-                    return int(match[1])
+                    return int(next(group for group in match.groups() if group))
             if row >= table.start:
                 seen += 1
                 if seen > TITLE_WINDOW:
@@ -339,6 +368,7 @@ class _Reader:
         if header > 1 and self.sheet.header_columns(header - 1):
             self.grid_rows.add(header - 1)  # the upper row of a two-row header
         level1 = level2 = ""
+        level1_points = level2_points = None
         total_row = None
         seen: dict[tuple[str, str, str], int] = {}
         for row in range(header + 1, self.table.end + 1):
@@ -356,14 +386,16 @@ class _Reader:
             if self._ends_sheet(row, columns):
                 break
             self.grid_rows.add(row)
-            written1 = _level(sheet.text(row, columns["level1"]))
+            written1, points1 = _level(sheet.text(row, columns["level1"]))
             if written1 and written1 != level1:
-                level1, level2 = written1, ""
-            written2 = _level(sheet.text(row, columns.get("level2")))
-            level2 = written2 or level2
+                level1, level2, level1_points, level2_points = written1, "", points1, None
+            written2, points2 = _level(sheet.text(row, columns.get("level2")))
+            if written2:
+                level2, level2_points = written2, points2
             item = self._item(row, columns, level1, level2, written2)
             if item is None:
                 continue  # a spacer row under merged category cells
+            item.level1_points, item.level2_points = level1_points, level2_points
             key = (level1, level2, fold(item.name))
             if key in seen:
                 sheet.problem(
@@ -388,9 +420,9 @@ class _Reader:
         own_level2 = bool(written2) and not sheet.grid.is_merged_continuation(row, level2_column)
         name_column = columns.get("name")
         merged_with_level2 = self._same_range(row, name_column, level2_column)
-        name = "" if merged_with_level2 else sheet.text(row, name_column)
+        name, named_points = _points_in_label("" if merged_with_level2 else sheet.text(row, name_column))
         if not name and own_level2:
-            name = level2
+            name, named_points = _level(sheet.text(row, level2_column))
         points = sheet.number(row, columns.get("points"), f"指标“{name or level2}”的分值")
         score = sheet.number(row, columns.get("score"), f"指标“{name or level2}”的自评得分")
         note = sheet.text(row, columns.get("note"))
@@ -398,7 +430,17 @@ class _Reader:
             if points is not None or score is not None or note:
                 sheet.problem(ERROR, "这一行有分值或得分，但没有指标名称。", row, columns.get("name"))
             return None
-        return DepartmentItemRecord(
+        if named_points is not None and points is None:
+            points = named_points  # the table gives an item's points in its name only ("相关性(5分)")
+        elif named_points is not None and named_points != points:
+            sheet.problem(
+                WARNING,
+                f"指标“{name}”的名称中写的分值 {plain_number(named_points)} 与分值列的 {plain_number(points)} "
+                "不同：按分值列导入。",
+                row,
+                columns.get("points"),
+            )
+        return StatedItemRecord(
             level1=level1,
             level2=level2,
             name=name,
