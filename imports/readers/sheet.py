@@ -10,6 +10,9 @@ from imports.grid import Grid, normalise_label
 from imports.records import ERROR, Problem
 from indicators.parsing import clean_text, is_placeholder, parse_decimal
 
+# The largest number a table cell may hold: 万元 amounts are kept with 14 integer digits (budgets.models.AMOUNT).
+LARGEST_NUMBER = Decimal(10) ** 14
+
 # Free texts meaning "nothing here"; unlike the number placeholders, "无" is kept as written.
 EMPTY_TEXTS = {"/", "／", "—", "——", "-", "--", "－"}
 
@@ -76,6 +79,13 @@ class LabelledSheet:
             if number is None:
                 self.problem(ERROR, f"{what}“{self.raw(row, column)}”不是数字，无法导入。", row, column)
                 return None
+        if number is not None and (not number.is_finite() or abs(number) >= LARGEST_NUMBER):
+            # Nothing these tables hold reaches 10^14 (万元 amounts keep 14 integer digits); 1e300 would only
+            # fail later, in rounding or in the database.
+            self.problem(
+                ERROR, f"{what}“{self.raw(row, column)}”超出可保存的范围（整数部分过长），无法导入。", row, column
+            )
+            return None
         if number is not None and number < 0:
             self.problem(ERROR, f"{what}“{self.raw(row, column)}”是负数，无法导入。", row, column)
             return None
