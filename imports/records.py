@@ -104,7 +104,7 @@ class ProjectRecord:
 
 @dataclass
 class SummaryRecord:
-    """One row of the 市级财政支出绩效自评结果汇总表 (seed 000)."""
+    """One row of a 绩效自评结果汇总表: seed 000's columns, or another locality's with its 预算执行情况 columns."""
 
     number: int | None
     department: str
@@ -113,6 +113,12 @@ class SummaryRecord:
     self_grade: str = ""
     finance_grade: str = ""
     opinion_html: str = ""  # sanitised before it is stored
+    # The 预算执行情况 columns (万元), 执行率 and 自评得分 where the sheet has them; None when it does not say.
+    initial_wan: Decimal | None = None  # 年初预算数
+    adjusted_wan: Decimal | None = None  # 全年预算数
+    executed_wan: Decimal | None = None  # 全年执行数
+    execution_rate: Decimal | None = None  # as a fraction (0.9745)
+    self_score: Decimal | None = None  # 自评得分
     sheet: str = ""
     row: int | None = None
 

@@ -1,5 +1,6 @@
-"""Writing the rows of the 市级财政支出绩效自评结果汇总表: each row's 序号 and self-evaluation grade on its project
-(or department-wide) evaluation, and the finance spot check's grade and opinion as an imported review."""
+"""Writing the rows of a 绩效自评结果汇总表: each row's 序号 and self-evaluation grade on its project (or
+department-wide) evaluation, with the 预算执行情况 amounts, 执行率 and 自评得分 where the sheet states them, and the
+finance spot check's grade and opinion as an imported review."""
 
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from evaluations.models import DepartmentEvaluation, FinanceReview, ProjectEvalu
 from evaluations.reports.summary import DEPARTMENT_WIDE_NAME
 from evaluations.richtext import opinion_paragraphs, sanitise_opinion
 from evaluations.workflow.services import evaluation_recalculate
-from imports.apply.context import Context, by_name, record_transition
+from imports.apply.context import Context, by_name, fit_value, record_transition
 from imports.apply.departments import DEPARTMENT_KIND
 from imports.records import CREATED, ERROR, UNCHANGED, UPDATED, Change, Problem, SummaryRecord
 
@@ -17,6 +18,34 @@ SAMPLE_NOTE = "按导入的汇总表记录财政抽查结果，非系统抽取�
 SUMMARY_KIND = "汇总表行"
 # The largest 序号 a PositiveIntegerField keeps on every database.
 MAX_SORT_ORDER = 2_147_483_647
+# The columns the preview names, in the order of _stored's values.
+COLUMN_NAMES = (
+    "序号",
+    "自评结果",
+    "财政抽查审核结果",
+    "财政抽查审核意见",
+    "年初预算数",
+    "全年预算数",
+    "全年执行数",
+    "执行率",
+    "自评得分",
+)
+# The row's stated numbers and where they are kept: on the project's evaluation (the amounts as its 年度资金总额
+# as published) or on the department-wide one (which computes its 执行率 from the amounts).
+STATED = ("initial_wan", "adjusted_wan", "executed_wan", "execution_rate", "self_score")
+PROJECT_FIELDS = dict(
+    zip(
+        STATED,
+        ("stated_initial_wan", "stated_adjusted_wan", "stated_executed_wan", "stated_execution_rate", "claimed_total"),
+        strict=True,
+    )
+)
+DEPARTMENT_FIELDS = {
+    "initial_wan": "initial_wan",
+    "adjusted_wan": "adjusted_wan",
+    "executed_wan": "executed_wan",
+    "self_score": "claimed_total",
+}
 
 
 def _sample(year: FiscalYear) -> SpotCheckSample:
@@ -37,7 +66,12 @@ def _refused(ctx: Context, row: SummaryRecord) -> bool:
     if not row.department:
         ctx.outcome.problems.append(Problem(ERROR, f"“{row.project_name}”一行没有主管部门。", **where))
         return True
-    return False
+    names = dict(zip(STATED, COLUMN_NAMES[4:], strict=True))
+    fits = [
+        fit_value(ctx, row, name, ProjectEvaluation, column, f"“{row.project_name}”一行的{names[name]}", where)
+        for name, column in PROJECT_FIELDS.items()
+    ]
+    return not all(fits)
 
 
 def apply_summary_row(ctx: Context, year: FiscalYear, row: SummaryRecord):
@@ -60,10 +94,8 @@ def apply_summary_row(ctx: Context, year: FiscalYear, row: SummaryRecord):
         review = FinanceReview.objects.filter(evaluation=target).first() if target else None
         kind = SUMMARY_KIND
     stored = _stored(kind, target, review)
-    wanted = (row.number, row.self_grade, row.finance_grade, opinion_paragraphs(opinion))
-    if stored is not None and (
-        stored == wanted or (not row.finance_grade and not opinion and stored[:2] == wanted[:2])
-    ):
+    wanted = (row.number, row.self_grade, row.finance_grade, opinion_paragraphs(opinion), *_stated(kind, row))
+    if stored is not None and _same(stored, wanted, reviewed=bool(row.finance_grade or opinion)):
         ctx.outcome.changes.append(Change(UNCHANGED, kind, label))
         return
     action = CREATED if target is None else UPDATED
@@ -86,40 +118,68 @@ def apply_summary_row(ctx: Context, year: FiscalYear, row: SummaryRecord):
     ctx.outcome.changes.append(Change(action, kind, label, fields))
 
 
+def _stated(kind: str, row: SummaryRecord) -> tuple:
+    """The row's stated numbers as they are kept: a department-wide row's 执行率 is not (it follows from the
+    amounts)."""
+    fields = DEPARTMENT_FIELDS if kind == DEPARTMENT_KIND else PROJECT_FIELDS
+    return tuple(getattr(row, name) if name in fields else None for name in STATED)
+
+
+def _same(stored: tuple, wanted: tuple, *, reviewed: bool) -> bool:
+    """Whether the stored records already show the row: a row without a finance grade or opinion leaves the
+    review as it is, and a number the row does not state leaves the stored one."""
+    review_same = stored[2:4] == wanted[2:4] or not reviewed
+    numbers_same = all(new is None or old == new for old, new in zip(stored[4:], wanted[4:], strict=True))
+    return stored[:2] == wanted[:2] and review_same and numbers_same
+
+
 def _stored(kind: str, target, review) -> tuple | None:
-    """What the row's columns (序号, 自评结果, 财政抽查审核结果, 财政抽查审核意见) show of the stored records;
-    None when there is no evaluation yet.
+    """What the row's columns (序号, 自评结果, 财政抽查审核结果, 财政抽查审核意见, then 年初预算数, 全年预算数,
+    全年执行数, 执行率, 自评得分) show of the stored records; None when there is no evaluation yet.
 
     Opinions compare by their text paragraph by paragraph: an opinion exported to Excel loses its bold and lists
     but is the same opinion, and re-importing it must not overwrite the formatted original.
     """
     if not target:
         return None
+    fields = DEPARTMENT_FIELDS if kind == DEPARTMENT_KIND else PROJECT_FIELDS
     return (
         target.sort_order if kind == DEPARTMENT_KIND else target.project.sort_order,
         target.claimed_grade or "",
         review.grade if review else "",
         opinion_paragraphs(review.opinion_html) if review else [],
+        *(getattr(target, fields[name]) if name in fields else None for name in STATED),
     )
 
 
 def _changed_columns(stored: tuple, wanted: tuple) -> tuple[str, ...]:
-    """The preview's names of the columns whose stored values differ from the row's."""
-    names = ("序号", "自评结果", "财政抽查审核结果", "财政抽查审核意见")
-    return tuple(name for name, old, new in zip(names, stored, wanted, strict=True) if old != new)
+    """The preview's names of the columns whose stored values differ from the row's (a number the row does not
+    state is left as it is)."""
+    changed = zip(COLUMN_NAMES, stored, wanted, strict=True)
+    return tuple(
+        name for index, (name, old, new) in enumerate(changed) if old != new and (index < 4 or new is not None)
+    )
+
+
+def _stated_values(fields: dict[str, str], row: SummaryRecord) -> dict:
+    """The model fields the row's stated numbers go to, for the numbers it states."""
+    return {column: getattr(row, name) for name, column in fields.items() if getattr(row, name) is not None}
 
 
 def _write_department_row(year: FiscalYear, department, row: SummaryRecord, *, created: bool) -> DepartmentEvaluation:
     """The department-wide evaluation with the row's 序号 and grade; a new one arrives 已审核."""
+    stated = _stated_values(DEPARTMENT_FIELDS, row)
     target, _ = DepartmentEvaluation.objects.update_or_create(
         fiscal_year=year,
         department=department,
-        defaults={"claimed_grade": row.self_grade, "sort_order": row.number},
+        defaults={"claimed_grade": row.self_grade, "sort_order": row.number, **stated},
     )
     if created:
         target.status = DepartmentEvaluation.Status.APPROVED
         target.save(update_fields=["status"])
         record_transition(target, department=True)
+    if created or stated:
+        # The amounts are inputs of the department indicator system's computable items.
         department_evaluation_recalculate(evaluation=target)
     return target
 
@@ -136,7 +196,10 @@ def _write_project_row(year: FiscalYear, unit, project: Project | None, row: Sum
     status = ProjectEvaluation.Status.SPOT_CHECKED if row.finance_grade else ProjectEvaluation.Status.APPROVED
     target, created = ProjectEvaluation.objects.get_or_create(project=project, defaults={"status": status})
     target.claimed_grade = row.self_grade
-    target.save(update_fields=["claimed_grade"])
+    stated = _stated_values(PROJECT_FIELDS, row)
+    for column, value in stated.items():
+        setattr(target, column, value)
+    target.save(update_fields=["claimed_grade", *stated])
     if created:
         record_transition(target)
         evaluation_recalculate(evaluation=target)
